@@ -179,7 +179,10 @@ class PuzzleSet(Protocol):
 
 def _canonical(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {"__type__": type(obj).__qualname__, **{k: _canonical(v) for k, v in dataclasses.asdict(obj).items()}}
+        return {
+            "__type__": type(obj).__qualname__,
+            **{k: _canonical(v) for k, v in dataclasses.asdict(obj).items()},
+        }
     if isinstance(obj, Mapping):
         return {str(k): _canonical(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
     if isinstance(obj, (list, tuple)):

@@ -1,0 +1,21 @@
+from arena_agents.baselines.agents import (
+    BudgetedConfig,
+    BudgetedSolverAgent,
+    CopyInputAgent,
+    CopyInputConfig,
+    OracleAgent,
+    OracleConfig,
+    RandomAgent,
+    RandomConfig,
+)
+
+__all__ = [
+    "BudgetedConfig",
+    "BudgetedSolverAgent",
+    "CopyInputAgent",
+    "CopyInputConfig",
+    "OracleAgent",
+    "OracleConfig",
+    "RandomAgent",
+    "RandomConfig",
+]

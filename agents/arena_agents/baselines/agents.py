@@ -1,0 +1,112 @@
+"""Baseline agents: an exact solver (oracle), a budgeted solver that abstains, random, and copy-input.
+
+They prove the verifier and the harness: the oracle must score 100%, random and copy-input what they
+really score (about 0 on Sudoku), and the budgeted solver shows coverage below 1 with no wrong answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from arena_envs.config import ConfigError
+from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
+
+from arena_agents.baselines.families import RANDOM_ANSWER, SEARCH, lookup
+
+
+@dataclass(frozen=True)
+class OracleConfig:
+    """Exact search without budget; deterministic, so all k candidates are the same answer."""
+
+
+@dataclass(frozen=True)
+class BudgetedConfig:
+    max_nodes: int = 64  # search nodes per candidate before giving up (abstaining)
+    seed: int = 0  # randomises the branching order per (puzzle, sample)
+
+    def __post_init__(self) -> None:
+        if self.max_nodes < 1:
+            raise ConfigError(f"max_nodes must be >= 1, got {self.max_nodes}")
+
+
+@dataclass(frozen=True)
+class RandomConfig:
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class CopyInputConfig:
+    """Returns the puzzle grid unchanged: fills nothing."""
+
+
+class OracleAgent:
+    name = "oracle"
+
+    def __init__(self, config: OracleConfig | None = None) -> None:
+        self.config = config or OracleConfig()
+
+    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
+        out = []
+        for p in puzzles:
+            t0 = time.perf_counter()
+            found = lookup(SEARCH, p.family, self.name)(p, -1, None)
+            cost = Cost(nfe=found.nodes, steps=found.guesses, seconds=time.perf_counter() - t0)
+            out.append([Candidate(found.answer, q=1.0 if found.answer is not None else None, cost=cost)] * k)
+        return out
+
+
+class BudgetedSolverAgent:
+    """Exact search with a node budget: answers only what it proved, abstains when the budget runs out."""
+
+    name = "budgeted"
+
+    def __init__(self, config: BudgetedConfig | None = None) -> None:
+        self.config = config or BudgetedConfig()
+
+    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
+        search = None
+        out = []
+        for p in puzzles:
+            search = search or lookup(SEARCH, p.family, self.name)
+            row = []
+            for sample in range(k):
+                seed = int(stable_seed(self.config.seed, p.id, sample).generate_state(1)[0])
+                t0 = time.perf_counter()
+                found = search(p, self.config.max_nodes, seed)
+                cost = Cost(nfe=found.nodes, steps=found.guesses, seconds=time.perf_counter() - t0)
+                row.append(Candidate(found.answer, q=None if found.answer is None else 1.0, cost=cost))
+            out.append(row)
+        return out
+
+
+class RandomAgent:
+    """Fills every blank uniformly at random (per family); it has no confidence (q = None)."""
+
+    name = "random"
+
+    def __init__(self, config: RandomConfig | None = None) -> None:
+        self.config = config or RandomConfig()
+
+    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
+        out = []
+        for p in puzzles:
+            fill = lookup(RANDOM_ANSWER, p.family, self.name)
+            row = []
+            for sample in range(k):
+                rng = np.random.default_rng(stable_seed(self.config.seed, p.id, sample))
+                row.append(Candidate(fill(p, rng), q=None, cost=Cost(nfe=1)))
+            out.append(row)
+        return out
+
+
+class CopyInputAgent:
+    name = "copy"
+
+    def __init__(self, config: CopyInputConfig | None = None) -> None:
+        self.config = config or CopyInputConfig()
+
+    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
+        return [[Candidate(np.array(p.grid), q=None, cost=Cost(nfe=0))] * k for p in puzzles]

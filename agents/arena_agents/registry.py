@@ -1,0 +1,105 @@
+"""Agent specs on the command line: ``NAME[:OPTIONS]``.
+
+``OPTIONS`` is ``key=value`` pairs separated by commas (``budgeted:max_nodes=32,seed=1``); a single
+value without a key sets the agent's first option (``budgeted:32``). Unknown agents or options fail
+with a message that lists what exists. Later issues add ``trm:PATH``, ``llm:MODEL`` and so on here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from arena_envs.config import ConfigError, build_config
+from arena_envs.protocol import Agent
+
+from arena_agents.baselines import (
+    BudgetedConfig,
+    BudgetedSolverAgent,
+    CopyInputAgent,
+    CopyInputConfig,
+    OracleAgent,
+    OracleConfig,
+    RandomAgent,
+    RandomConfig,
+)
+
+
+@dataclass(frozen=True)
+class AgentEntry:
+    name: str
+    kind: str  # "baseline" | "recursive" | "llm" | "tool-assisted"
+    config_cls: type
+    factory: Callable[[Any], Agent]
+    description: str
+
+
+AGENTS: dict[str, AgentEntry] = {}
+
+
+def register_agent(entry: AgentEntry) -> None:
+    AGENTS[entry.name] = entry
+
+
+for _entry in (
+    AgentEntry("oracle", "baseline", OracleConfig, OracleAgent, "exact solver; must score 100%"),
+    AgentEntry(
+        "budgeted",
+        "baseline",
+        BudgetedConfig,
+        BudgetedSolverAgent,
+        "exact solver with a node budget; abstains when the budget runs out",
+    ),
+    AgentEntry("random", "baseline", RandomConfig, RandomAgent, "fills blanks uniformly at random"),
+    AgentEntry("copy", "baseline", CopyInputConfig, CopyInputAgent, "returns the input grid unchanged"),
+):
+    register_agent(_entry)
+
+DEFAULT_AGENTS = ("oracle", "budgeted:max_nodes=8", "random", "copy")
+
+
+def _parse_value(text: str) -> Any:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    name, _, rest = spec.partition(":")
+    name = name.strip()
+    if name not in AGENTS:
+        raise ConfigError(f"unknown agent {name!r}; available: {', '.join(sorted(AGENTS))}")
+    options: dict[str, Any] = {}
+    if not rest:
+        return name, options
+    fields = [f.name for f in dataclasses.fields(AGENTS[name].config_cls)]
+    for i, part in enumerate(p for p in rest.split(",") if p.strip()):
+        key, eq, value = part.partition("=")
+        if not eq:
+            if i != 0 or not fields:
+                raise ConfigError(f"agent spec {spec!r}: write options as key=value (known: {fields})")
+            key, value = fields[0], part
+        options[key.strip()] = _parse_value(value.strip())
+    return name, options
+
+
+def make_agent(spec: str) -> Agent:
+    """Build an agent from ``NAME[:OPTIONS]``."""
+    name, options = parse_spec(spec)
+    entry = AGENTS[name]
+    return entry.factory(build_config(entry.config_cls, options, what=f"agent {name!r}"))
+
+
+def agent_kind(agent: Agent) -> str:
+    entry = AGENTS.get(agent.name)
+    return entry.kind if entry else "custom"

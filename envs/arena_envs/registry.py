@@ -1,0 +1,103 @@
+"""Every environment of the arena, registered with Gymnasium when ``arena_envs`` is imported.
+
+Gymnasium 1.x no longer reads entry points, so registration happens here at import. Besides the
+Gymnasium id, each entry knows how to load its :class:`~arena_envs.protocol.PuzzleSet` directly, which
+is what the harness uses (it never needs an env object to evaluate a batched agent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from typing import Any
+
+import gymnasium as gym
+
+from arena_envs.config import ConfigError, build_config
+from arena_envs.protocol import PuzzleSet
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    env_id: str
+    family: str
+    mode: str  # "answer" | "step"
+    entry_point: str
+    config_cls: type
+    load: Callable[..., PuzzleSet]  # load(env_id, split=..., **data options) -> PuzzleSet
+    description: str
+    # config keys that select data (passed to ``load``); the rest only affect the env's dynamics
+    data_keys: tuple[str, ...] = ()
+
+
+TASKS: dict[str, TaskSpec] = {}
+
+
+def _sudoku_load(env_id: str, **options: Any) -> PuzzleSet:
+    from arena_envs.sudoku.data import load_set
+
+    return load_set(env_id, **options)
+
+
+def _register(spec: TaskSpec) -> None:
+    TASKS[spec.env_id] = spec
+    if spec.env_id not in gym.registry:
+        gym.register(id=spec.env_id, entry_point=spec.entry_point, disable_env_checker=False)
+
+
+def _register_builtin() -> None:
+    from arena_envs.sudoku.env import SudokuEnvConfig
+
+    data_keys = ("split", "size", "data", "seed", "count")
+    _register(
+        TaskSpec(
+            "arena/SudokuExtreme-v0",
+            "sudoku",
+            "answer",
+            "arena_envs.sudoku.env:SudokuAnswerEnv",
+            SudokuEnvConfig,
+            _sudoku_load,
+            "Sudoku-Extreme (9x9, or 4x4/6x6 with size=): submit a full grid; rule-based verifier",
+            data_keys,
+        )
+    )
+    _register(
+        TaskSpec(
+            "arena/SudokuExtremeStep-v0",
+            "sudoku",
+            "step",
+            "arena_envs.sudoku.env:SudokuStepEnv",
+            SudokuEnvConfig,
+            _sudoku_load,
+            "Sudoku-Extreme, one digit per step, action masks and dense rule reward (for RL)",
+            data_keys,
+        )
+    )
+
+
+def answer_env_id(env_id: str) -> str:
+    """The answer-mode id that owns the puzzles of ``env_id`` (step envs share their data)."""
+    spec = get_spec(env_id)
+    if spec.mode == "answer":
+        return env_id
+    for other in TASKS.values():
+        if other.family == spec.family and other.mode == "answer":
+            return other.env_id
+    return env_id
+
+
+def get_spec(env_id: str) -> TaskSpec:
+    if env_id not in TASKS:
+        raise ConfigError(f"unknown environment {env_id!r}; registered: {', '.join(sorted(TASKS))}")
+    return TASKS[env_id]
+
+
+def make_puzzle_set(env_id: str, split: str = "test", **options: Any) -> PuzzleSet:
+    """Load the puzzles of ``env_id`` (a split, with the same data options as the env)."""
+    spec = get_spec(env_id)
+    config = build_config(spec.config_cls, {"split": split, **options}, what=env_id)
+    data_options = {f.name: getattr(config, f.name) for f in fields(config) if f.name in spec.data_keys}
+    return spec.load(answer_env_id(env_id), **data_options)
+
+
+_register_builtin()

@@ -1,0 +1,1 @@
+"""Sudoku-Extreme: loader, generator, rule-based verifier, envs, renderer and tokens."""

@@ -1,0 +1,272 @@
+"""Sudoku data: the original Sudoku-Extreme CSV, the bundled synthetic split, and on-the-fly generation.
+
+All three end in a :class:`SudokuSet` (a :class:`~arena_envs.protocol.PuzzleSet`) whose ``source``
+says where the puzzles came from and whose ``fingerprint`` is a sha256 over the puzzles and their
+solutions, so results measured on synthetic stand-ins are never mixed with the original data.
+
+The original schema (Hugging Face dataset ``sapientinc/sudoku-extreme``, files ``train.csv`` and
+``test.csv``) is ``source,question,answer,rating`` with 81-character strings, ``.`` for blanks.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arena_envs.config import ConfigError, DataError
+from arena_envs.protocol import Puzzle, Verdict
+from arena_envs.sudoku import verifier
+from arena_envs.sudoku.shape import SudokuShape
+
+FAMILY = "sudoku"
+HUB_REPO = "sapientinc/sudoku-extreme"
+BUNDLED_VERSION = "sudoku-extreme-synth-v1"
+BUNDLED_FILES = {
+    "test": "sudoku_extreme_synth_v1_test.csv",
+    "train": "sudoku_extreme_synth_v1_train.csv",
+}
+CSV_HEADER = ["source", "question", "answer", "rating"]
+
+
+@dataclass(frozen=True)
+class SudokuArrays:
+    """Column-oriented puzzles: questions/solutions int8 [N, s, s], ratings int32 [N], sources."""
+
+    questions: np.ndarray
+    solutions: np.ndarray
+    ratings: np.ndarray
+    sources: tuple[str, ...]
+
+
+def strings_to_grids(strings: Sequence[str], size: int) -> np.ndarray:
+    """Decode digit strings ('.' or '0' = blank) into int8 [N, size, size]; raise DataError if bad."""
+    n = len(strings)
+    if n == 0:
+        return np.zeros((0, size, size), np.int8)
+    lengths = {len(s) for s in strings}
+    if lengths != {size * size}:
+        bad = next(i for i, s in enumerate(strings) if len(s) != size * size)
+        raise DataError(f"row {bad}: expected {size * size} characters, got {len(strings[bad])}")
+    raw = np.frombuffer("".join(strings).encode("ascii", "replace"), dtype=np.uint8).reshape(n, size * size)
+    raw = np.where(raw == ord("."), ord("0"), raw).astype(np.int16) - ord("0")
+    if raw.min() < 0 or raw.max() > size:
+        bad_row = int(np.argwhere((raw < 0) | (raw > size))[0][0])
+        raise DataError(f"row {bad_row}: characters other than '.', '0'..'{size}' in {strings[bad_row]!r}")
+    return raw.reshape(n, size, size).astype(np.int8)
+
+
+def grid_to_string(grid: np.ndarray) -> str:
+    """The original format: row-major digits with '.' for blanks."""
+    return "".join("." if v == 0 else str(int(v)) for v in np.asarray(grid).ravel())
+
+
+def read_csv(source: str | Path | io.TextIOBase, *, size: int = 9, limit: int | None = None) -> SudokuArrays:
+    """Read the original ``source,question,answer,rating`` CSV (a path or an open text file)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(
+                f"Sudoku CSV {str(path)!r} not found; pass the path of a Sudoku-Extreme train.csv/test.csv "
+                "(columns source,question,answer,rating) or use data='bundled'"
+            )
+        with path.open(newline="") as fh:
+            return read_csv(fh, size=size, limit=limit)
+    reader = csv.reader(source)
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header] != CSV_HEADER:
+        raise DataError(f"expected CSV header {','.join(CSV_HEADER)}, got {header!r}")
+    sources: list[str] = []
+    questions: list[str] = []
+    answers: list[str] = []
+    ratings: list[int] = []
+    for line_no, row in enumerate(reader, start=2):
+        if limit is not None and len(sources) >= limit:
+            break
+        if len(row) != 4:
+            raise DataError(f"line {line_no}: expected 4 fields, got {len(row)}")
+        sources.append(row[0])
+        questions.append(row[1])
+        answers.append(row[2])
+        try:
+            ratings.append(int(row[3]))
+        except ValueError:
+            raise DataError(f"line {line_no}: rating {row[3]!r} is not an integer") from None
+    q = strings_to_grids(questions, size)
+    a = strings_to_grids(answers, size)
+    if (a == 0).any():
+        bad = int(np.argwhere((a == 0).reshape(len(a), -1).any(axis=1))[0][0])
+        raise DataError(f"row {bad}: the answer has blanks")
+    mismatch = ((q != 0) & (q != a)).reshape(len(q), -1).any(axis=1)
+    if mismatch.any():
+        raise DataError(f"row {int(np.argmax(mismatch))}: the answer contradicts a given of the question")
+    return SudokuArrays(q, a, np.asarray(ratings, np.int32), tuple(sources))
+
+
+def write_csv(path: str | Path, arrays: SudokuArrays) -> None:
+    with Path(path).open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        for src, q, a, r in zip(arrays.sources, arrays.questions, arrays.solutions, arrays.ratings):
+            writer.writerow([src, grid_to_string(q), grid_to_string(a), int(r)])
+
+
+def bundled_path(split: str) -> Path:
+    if split not in BUNDLED_FILES:
+        raise DataError(f"no bundled Sudoku split {split!r}; bundled splits are {sorted(BUNDLED_FILES)}")
+    return Path(str(resources.files("arena_envs.sudoku") / "data" / BUNDLED_FILES[split]))
+
+
+def hub_path(split: str) -> Path:  # pragma: no cover - needs internet
+    """Download ``{split}.csv`` of the original dataset (needs ``huggingface_hub`` and internet)."""
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise DataError(
+            "data='hub' needs the huggingface_hub package (pip install huggingface_hub) and internet; "
+            "or download train.csv/test.csv of sapientinc/sudoku-extreme and pass data=<path>"
+        ) from None
+    try:
+        return Path(hf_hub_download(HUB_REPO, f"{split}.csv", repo_type="dataset"))
+    except Exception as exc:
+        raise DataError(
+            f"could not fetch {split}.csv of {HUB_REPO} from the hub ({exc.__class__.__name__}: {exc}); "
+            "without internet download it elsewhere and pass data=<path>"
+        ) from exc
+
+
+def fingerprint(shape: SudokuShape, questions: np.ndarray, solutions: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update(f"{FAMILY}:{shape.box_rows}x{shape.box_cols}:{len(questions)}".encode())
+    h.update(np.ascontiguousarray(questions, dtype=np.int8).tobytes())
+    h.update(np.ascontiguousarray(solutions, dtype=np.int8).tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class SudokuSet:
+    """A split of Sudoku puzzles with a rule-based verifier. Implements ``PuzzleSet``."""
+
+    env_id: str
+    split: str
+    source: str
+    shape: SudokuShape
+    arrays: SudokuArrays
+    id_prefix: str
+    fingerprint: str = ""
+    puzzles: tuple[Puzzle, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        a = self.arrays
+        puzzles = tuple(
+            Puzzle(
+                id=f"{self.id_prefix}/{self.split}/{i:06d}",
+                family=FAMILY,
+                grid=a.questions[i],
+                meta={
+                    "rating": int(a.ratings[i]),
+                    "clues": int((a.questions[i] != 0).sum()),
+                    "source": a.sources[i],
+                    "box": (self.shape.box_rows, self.shape.box_cols),
+                    "index": i,
+                },
+            )
+            for i in range(len(a.questions))
+        )
+        object.__setattr__(self, "puzzles", puzzles)
+        object.__setattr__(self, "fingerprint", fingerprint(self.shape, a.questions, a.solutions))
+        object.__setattr__(self, "_index", {p.id: i for i, p in enumerate(puzzles)})
+
+    def __len__(self) -> int:
+        return len(self.puzzles)
+
+    def _row(self, puzzle: Puzzle) -> int:
+        try:
+            return self._index[puzzle.id]  # type: ignore[attr-defined]
+        except KeyError:
+            raise KeyError(f"puzzle {puzzle.id!r} is not in {self.env_id} split {self.split!r}") from None
+
+    def verify(self, puzzle: Puzzle, answer: Any) -> Verdict:
+        return verifier.verify(self.arrays.questions[self._row(puzzle)], answer, self.shape)
+
+    def verify_batch(self, puzzles: Sequence[Puzzle], answers: Sequence[Any]) -> list[Verdict]:
+        rows = [self._row(p) for p in puzzles]
+        return verifier.verify_batch(self.arrays.questions[rows], answers, self.shape)
+
+    def label(self, puzzle: Puzzle) -> np.ndarray:
+        """The stored solution (for training and diagnostics; the verifier does not use it)."""
+        return self.arrays.solutions[self._row(puzzle)]
+
+
+def generated_arrays(shape: SudokuShape, seed: int, count: int, profile: str | None = None) -> SudokuArrays:
+    """Puzzles made by the seeded generator: index i is a pure function of (seed, i, shape, profile)."""
+    from arena_envs.sudoku import generator
+
+    kwargs: dict[str, Any] = {"box_rows": shape.box_rows, "box_cols": shape.box_cols}
+    if profile is not None:
+        kwargs["profile"] = profile
+    made = generator.generate_many(seed, 0, count, **kwargs)
+    return SudokuArrays(
+        questions=np.stack([g.question for g in made]).astype(np.int8),
+        solutions=np.stack([g.solution for g in made]).astype(np.int8),
+        ratings=np.asarray([g.rating for g in made], np.int32),
+        sources=tuple(f"arena-gen/{g.kind}" for g in made),
+    )
+
+
+SPLIT_SEED_OFFSET = {"train": 0, "test": 1, "val": 2}
+
+
+@lru_cache(maxsize=16)
+def load_set(
+    env_id: str,
+    split: str = "test",
+    size: int = 9,
+    data: str | None = None,
+    seed: int = 0,
+    count: int = 1000,
+    limit: int | None = None,
+) -> SudokuSet:
+    """Resolve the ``data`` option of the Sudoku envs into a :class:`SudokuSet`.
+
+    ``data``: ``"bundled"`` (default for 9x9), ``"generated"`` (default for other sizes: ``count``
+    puzzles from ``seed``), ``"hub"`` (the original dataset, needs internet) or a path to a CSV in
+    the original schema.
+    """
+    shape = SudokuShape.of_size(size)
+    if split not in SPLIT_SEED_OFFSET:
+        raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")
+    mode = data or ("bundled" if size == 9 else "generated")
+    if mode == "bundled":
+        if size != 9:
+            raise ConfigError(f"the bundled split is 9x9; for size={size} use data='generated'")
+        arrays, source, prefix = read_csv(bundled_path(split), limit=limit), BUNDLED_VERSION, BUNDLED_VERSION
+    elif mode == "generated":
+        if count < 1:
+            raise ConfigError(f"count must be >= 1, got {count}")
+        gen_seed = seed * 10 + SPLIT_SEED_OFFSET[split]
+        n = count if limit is None else min(count, limit)
+        arrays = generated_arrays(shape, gen_seed, n)
+        source = f"generated:{shape.size}x{shape.size}:seed={seed}:count={n}"
+        prefix = f"sudoku-{shape.size}x{shape.size}-gen-s{seed}"
+    elif mode == "hub":  # pragma: no cover - needs internet
+        arrays, source, prefix = (
+            read_csv(hub_path(split), size=size, limit=limit),
+            "original:hub",
+            "sudoku-extreme",
+        )
+    else:
+        path = Path(mode).expanduser()
+        arrays = read_csv(path, size=size, limit=limit)
+        source, prefix = f"original:{path.name}", "sudoku-extreme"
+    if len(arrays.questions) == 0:
+        raise DataError(f"no puzzles in {mode!r} for split {split!r}")
+    return SudokuSet(env_id=env_id, split=split, source=source, shape=shape, arrays=arrays, id_prefix=prefix)

@@ -1,0 +1,223 @@
+"""Gymnasium environments for Sudoku: answer mode (a whole grid per step) and step mode (one cell per step).
+
+Answer mode (``arena/SudokuExtreme-v0``)
+    observation: the puzzle, int8 [s, s] (0 = blank).
+    action: ``{"grid": int8 [s, s], "abstain": 0|1}``; a bare grid or ``None`` (= abstain) also works.
+    reward 1.0 when the verifier accepts; the episode ends on success, on abstention, or when
+    ``max_attempts`` answers were given. ``info["verdict"]`` holds the verdict (ok, reason, violations).
+
+Step mode (``arena/SudokuExtremeStep-v0``), for RL with sb3-contrib's MaskablePPO
+    observation: the current board, int8 [s, s].
+    action: ``Discrete(s**3)``, ``a = (row * s + col) * s + (digit - 1)``; ``action_masks()`` allows
+    digits in empty cells only (or, with ``mask_conflicts=True``, only digits no peer already holds).
+    dense reward from the rules: +1/B for a placement that breaks no rule (B = blanks at reset, so a
+    perfect fill sums to 1), -1 and the end for a placement that breaks one (or targets a filled cell),
+    +1 more when the board is complete and valid; an episode also ends, reward 0, at a dead end (an
+    empty cell with no legal digit left).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from arena_envs.config import ConfigError, build_config
+from arena_envs.protocol import Verdict
+from arena_envs.sudoku.data import SudokuSet, load_set
+from arena_envs.sudoku.render import render_board
+
+
+@dataclass(frozen=True)
+class SudokuEnvConfig:
+    """Options of both Sudoku envs (pass them to ``gymnasium.make``)."""
+
+    split: str = "test"
+    size: int = 9  # 4, 6 or 9
+    data: str | None = None  # "bundled" (9x9 default) | "generated" (small default) | "hub" | CSV path
+    seed: int = 0  # generator seed for data="generated"
+    count: int = 1000  # puzzles to generate for data="generated"
+    max_attempts: int = 1  # answer mode only
+    mask_conflicts: bool = False  # step mode only
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ConfigError(f"max_attempts must be >= 1, got {self.max_attempts}")
+
+
+class _SudokuEnvBase(gym.Env[np.ndarray, Any]):
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
+
+    def __init__(self, render_mode: str | None = None, **options: Any) -> None:
+        self.config = build_config(SudokuEnvConfig, options, what=type(self).__name__)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ConfigError(f"render_mode {render_mode!r} not in {self.metadata['render_modes']}")
+        self.render_mode = render_mode
+        c = self.config
+        self.puzzle_set: SudokuSet = load_set(
+            "arena/SudokuExtreme-v0", split=c.split, size=c.size, data=c.data, seed=c.seed, count=c.count
+        )
+        self.shape = self.puzzle_set.shape
+        s = self.shape.size
+        self.observation_space = spaces.Box(0, s, shape=(s, s), dtype=np.int8)
+        self._index = 0
+        self._board = np.zeros((s, s), np.int8)
+
+    @property
+    def puzzle(self):
+        return self.puzzle_set.puzzles[self._index]
+
+    def _choose(self, seed: int | None, options: dict[str, Any] | None) -> None:
+        super().reset(seed=seed)
+        n = len(self.puzzle_set)
+        index = (options or {}).get("index")
+        if index is None:
+            index = int(self.np_random.integers(n))
+        if not 0 <= int(index) < n:
+            raise ConfigError(f"options['index'] must be in 0..{n - 1}, got {index}")
+        self._index = int(index)
+        self._board = np.array(self.puzzle.grid, dtype=np.int8)
+
+    def _info(self) -> dict[str, Any]:
+        meta = self.puzzle.meta
+        return {
+            "puzzle_id": self.puzzle.id,
+            "index": self._index,
+            "rating": meta["rating"],
+            "clues": meta["clues"],
+        }
+
+    def render(self) -> str | None:
+        text = render_board(self._board, self.shape)
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+
+class SudokuAnswerEnv(_SudokuEnvBase):
+    """Answer mode: one step submits a full grid (or abstains)."""
+
+    def __init__(self, render_mode: str | None = None, **options: Any) -> None:
+        super().__init__(render_mode, **options)
+        s = self.shape.size
+        self.action_space = spaces.Dict(
+            {"grid": spaces.Box(0, s, shape=(s, s), dtype=np.int8), "abstain": spaces.Discrete(2)}
+        )
+        self._attempts = 0
+        self._done = True
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        self._choose(seed, options)
+        self._attempts, self._done = 0, False
+        return self._board.copy(), self._info()
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self._done:
+            raise RuntimeError("the episode is over; call reset() before step()")
+        if isinstance(action, dict):
+            answer = None if int(action.get("abstain", 0)) else action.get("grid")
+        else:
+            answer = action
+        verdict = self.puzzle_set.verify(self.puzzle, answer) if answer is not None else Verdict.abstain()
+        self._attempts += 1
+        if verdict.ok:
+            self._board = np.asarray(answer, dtype=np.int8).copy()
+        self._done = verdict.ok or verdict.abstained or self._attempts >= self.config.max_attempts
+        info = {**self._info(), "verdict": verdict.to_dict(), "attempts": self._attempts}
+        return self._board.copy(), 1.0 if verdict.ok else 0.0, self._done, False, info
+
+
+class SudokuStepEnv(_SudokuEnvBase):
+    """Step mode: one digit placed per step, with action masks and dense rule-based reward."""
+
+    def __init__(self, render_mode: str | None = None, **options: Any) -> None:
+        super().__init__(render_mode, **options)
+        s = self.shape.size
+        self.action_space = spaces.Discrete(s * s * s)
+        self._blanks_at_reset = 1
+        self._done = True
+        # peers[cell] = flat indices of the cells sharing a row, column or box with it (itself excluded)
+        idx = np.arange(s * s).reshape(s, s)
+        peers = []
+        for r in range(s):
+            for c in range(s):
+                box = self.shape.box_index(r, c)
+                same_box = [i for i in range(s * s) if self.shape.box_index(i // s, i % s) == box]
+                cells = set(idx[r, :]) | set(idx[:, c]) | set(same_box)
+                cells.discard(r * s + c)
+                peers.append(sorted(int(x) for x in cells))
+        self._peers = np.asarray(peers, dtype=np.int64)  # [s*s, 3s - br - bc - 1]
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        self._choose(seed, options)
+        self._blanks_at_reset = max(1, int((self._board == 0).sum()))
+        self._done = False
+        return self._board.copy(), self._info()
+
+    def legal_digits(self) -> np.ndarray:
+        """bool [s*s, s]: digit d+1 may go into cell i without breaking a rule (cell empty, no peer has it)."""
+        s = self.shape.size
+        flat = self._board.ravel().astype(np.int64)
+        peer_vals = flat[self._peers]  # [s*s, P]
+        present = np.zeros((s * s, s + 1), dtype=bool)
+        np.put_along_axis(present, peer_vals, True, axis=1)
+        legal = ~present[:, 1:]
+        legal &= (flat == 0)[:, None]
+        return legal
+
+    def action_masks(self) -> np.ndarray:
+        s = self.shape.size
+        if self._done:
+            return np.zeros(s**3, dtype=bool)
+        if self.config.mask_conflicts:
+            return self.legal_digits().ravel()
+        return np.repeat(self._board.ravel() == 0, s)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        if self._done:
+            raise RuntimeError("the episode is over; call reset() before step()")
+        s = self.shape.size
+        a = int(action)
+        if not 0 <= a < s**3:
+            raise ValueError(f"action {a} outside Discrete({s**3})")
+        cell, digit = divmod(a, s)
+        r, c, digit = cell // s, cell % s, digit + 1
+        info = {**self._info(), "cell": (r, c), "digit": digit}
+        if self._board[r, c] != 0:
+            return self._end(
+                -1.0, Verdict(False, f"r{r + 1}c{c + 1} is not empty", (("filled", r, c),)), info
+            )
+        clash = self._board.ravel()[self._peers[cell]] == digit
+        self._board[r, c] = digit
+        if clash.any():
+            other = int(self._peers[cell][np.argmax(clash)])
+            orow, ocol = divmod(other, s)
+            unit = "row" if orow == r else "column" if ocol == c else "box"
+            reason = f"digit {digit} at r{r + 1}c{c + 1} repeats r{orow + 1}c{ocol + 1} in its {unit}"
+            return self._end(-1.0, Verdict(False, reason, (("clash", r, c, orow, ocol),)), info)
+        reward = 1.0 / self._blanks_at_reset
+        if not (self._board == 0).any():
+            verdict = self.puzzle_set.verify(self.puzzle, self._board.copy())
+            return self._end(reward + (1.0 if verdict.ok else 0.0), verdict, info)
+        legal = self.legal_digits()
+        stuck = (self._board.ravel() == 0) & ~legal.any(axis=1)
+        if stuck.any():
+            sr, sc = divmod(int(np.argmax(stuck)), s)
+            verdict = Verdict(False, f"dead end: no digit fits r{sr + 1}c{sc + 1}", (("dead_end", sr, sc),))
+            return self._end(reward, verdict, info)
+        return self._board.copy(), reward, False, False, info
+
+    def _end(
+        self, reward: float, verdict: Verdict, info: dict[str, Any]
+    ) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        self._done = True
+        info["verdict"] = verdict.to_dict()
+        return self._board.copy(), float(reward), True, False, info

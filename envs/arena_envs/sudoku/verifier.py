@@ -1,0 +1,141 @@
+"""Rule-based Sudoku verification (no comparison with a stored solution).
+
+An answer is right when (1) it is a well-formed s x s grid of digits 1..s, (2) every given of the
+puzzle is kept, and (3) every row, column and box holds each digit exactly once. Any grid that passes
+is a solution, so puzzles with several solutions are judged fairly too.
+
+Two paths give identical verdicts: :func:`verify` explains one answer; :func:`verify_batch` checks
+N answers with a handful of vectorised numpy reductions (bitmask OR per unit) and only falls back to
+the explaining path for the answers that fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from arena_envs.answers import cell_name, coerce_grid
+from arena_envs.protocol import Verdict
+from arena_envs.sudoku.shape import SudokuShape
+
+
+@lru_cache(maxsize=8)
+def _units(shape: SudokuShape) -> list[tuple[str, int, np.ndarray]]:
+    """(kind, 1-based number, flat cell indices) for every row, column and box."""
+    s = shape.size
+    idx = np.arange(s * s).reshape(s, s)
+    units: list[tuple[str, int, np.ndarray]] = []
+    units += [("row", r + 1, idx[r, :]) for r in range(s)]
+    units += [("column", c + 1, idx[:, c]) for c in range(s)]
+    for b in range(s):
+        r0 = (b // (s // shape.box_cols)) * shape.box_rows
+        c0 = (b % (s // shape.box_cols)) * shape.box_cols
+        units.append(("box", b + 1, idx[r0 : r0 + shape.box_rows, c0 : c0 + shape.box_cols].ravel()))
+    return units
+
+
+def verify(puzzle: np.ndarray, answer: Any, shape: SudokuShape | None = None) -> Verdict:
+    """Judge one answer to ``puzzle`` (0 = blank). Never raises on a bad answer."""
+    if answer is None:
+        return Verdict.abstain()
+    shape = shape or _shape_of(puzzle)
+    s = shape.size
+    grid, problem = coerce_grid(answer, (s, s), 0, s)
+    if grid is None:
+        return Verdict.malformed(problem)
+
+    empty = np.argwhere(grid == 0)
+    if len(empty):
+        r, c = (int(v) for v in empty[0])
+        return Verdict(
+            ok=False,
+            reason=f"incomplete: {len(empty)} empty cell(s), first at {cell_name(r, c)}",
+            violations=tuple(("empty", int(a), int(b)) for a, b in empty),
+        )
+
+    given = puzzle != 0
+    changed = np.argwhere(given & (grid != puzzle))
+    if len(changed):
+        r, c = (int(v) for v in changed[0])
+        return Verdict(
+            ok=False,
+            reason=f"given at {cell_name(r, c)} changed from {puzzle[r, c]} to {grid[r, c]}",
+            violations=tuple(("given", int(a), int(b)) for a, b in changed),
+        )
+
+    flat = grid.ravel()
+    violations: list[tuple[Any, ...]] = []
+    first_reason = ""
+    for kind, number, cells in _units(shape):
+        counts = np.bincount(flat[cells], minlength=s + 1)
+        for digit in np.flatnonzero(counts[1:] > 1) + 1:
+            violations.append((kind, number, int(digit)))
+            if not first_reason:
+                first_reason = f"{kind} {number} has digit {digit} {counts[digit]} times"
+    if violations:
+        return Verdict(ok=False, reason=first_reason, violations=tuple(violations))
+    return Verdict(ok=True, reason="solved")
+
+
+def verify_batch(
+    puzzles: np.ndarray | Sequence[np.ndarray],
+    answers: Sequence[Any] | np.ndarray,
+    shape: SudokuShape | None = None,
+) -> list[Verdict]:
+    """Verify N answers at once. Verdicts equal ``[verify(p, a) for p, a in zip(...)]``."""
+    puzzles_arr = np.asarray(puzzles)
+    n = len(puzzles_arr)
+    if len(answers) != n:
+        raise ValueError(f"{n} puzzles but {len(answers)} answers")
+    if n == 0:
+        return []
+    shape = shape or _shape_of(puzzles_arr[0])
+    s = shape.size
+
+    # Split into answers that can be stacked into one integer array and the rest.
+    if isinstance(answers, np.ndarray) and answers.dtype.kind in "iu" and answers.shape == (n, s, s):
+        stack_idx = np.arange(n)
+        stacked = answers
+    else:
+        stack_idx_list = [
+            i
+            for i, a in enumerate(answers)
+            if isinstance(a, np.ndarray) and a.dtype.kind in "iu" and a.shape == (s, s)
+        ]
+        stack_idx = np.asarray(stack_idx_list, dtype=np.int64)
+        stacked = (
+            np.stack([answers[i] for i in stack_idx_list])
+            if stack_idx_list
+            else np.zeros((0, s, s), np.int64)
+        )
+
+    ok = np.zeros(n, dtype=bool)
+    if len(stack_idx):
+        ok[stack_idx] = _all_rules_hold(puzzles_arr[stack_idx], stacked, shape)
+
+    solved = Verdict(ok=True, reason="solved")
+    return [solved if ok[i] else verify(puzzles_arr[i], answers[i], shape) for i in range(n)]
+
+
+def _all_rules_hold(puzzles: np.ndarray, answers: np.ndarray, shape: SudokuShape) -> np.ndarray:
+    """bool[N]: digits in range, givens kept, each unit holds all s digits (hence each once)."""
+    s = shape.size
+    a = answers.astype(np.int64, copy=False)
+    in_range = ((a >= 1) & (a <= s)).all(axis=(1, 2))
+    givens_kept = ((puzzles == 0) | (puzzles == a)).all(axis=(1, 2))
+    # One bit per digit; a unit of s cells is complete iff the OR of its bits is all ones,
+    # which with exactly s cells means each digit appears once.
+    bits = np.left_shift(1, np.clip(a - 1, 0, s - 1), dtype=np.int64)
+    full = (1 << s) - 1
+    rows_ok = (np.bitwise_or.reduce(bits, axis=2) == full).all(axis=1)
+    cols_ok = (np.bitwise_or.reduce(bits, axis=1) == full).all(axis=1)
+    boxes = bits.reshape(-1, s // shape.box_rows, shape.box_rows, s // shape.box_cols, shape.box_cols)
+    boxes_ok = (np.bitwise_or.reduce(np.bitwise_or.reduce(boxes, axis=4), axis=2) == full).all(axis=(1, 2))
+    return in_range & givens_kept & rows_ok & cols_ok & boxes_ok
+
+
+def _shape_of(puzzle: np.ndarray) -> SudokuShape:
+    return SudokuShape.of_size(int(np.asarray(puzzle).shape[0]))

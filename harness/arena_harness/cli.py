@@ -1,0 +1,251 @@
+"""The ``arena`` command.
+
+``arena eval`` with no options evaluates the baseline agents on the bundled Sudoku-Extreme test split
+and prints a summary table; every candidate goes into a SQLite store (``--db``) as soon as it is
+verified, so rerunning an interrupted command resumes it. Summaries are written as JSON (``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ENV = "arena/SudokuExtreme-v0"
+DEFAULT_DB = "runs/arena.sqlite"
+DEFAULT_OUT = "runs/summaries"
+
+
+def _parse_env_options(pairs: Sequence[str]) -> dict[str, Any]:
+    from arena_agents.registry import _parse_value
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            raise ValueError(f"--env-option expects KEY=VALUE, got {pair!r}")
+        options[key.strip()] = _parse_value(value.strip())
+    return options
+
+
+def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a JSON file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(payload, fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fmt(x: Any, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def format_table(summaries: Sequence[Any]) -> str:
+    """A plain-text table, one row per agent."""
+    head = [
+        "agent",
+        "n",
+        "k",
+        "pass@1",
+        "pass@k",
+        "bestQ@k",
+        "vote@k",
+        "coverage",
+        "wrong",
+        "wrong<=95%",
+        "s/puzzle",
+    ]
+    rows = [
+        [
+            s.agent_name if not s.agent_config else _agent_label(s),
+            str(s.n_puzzles),
+            str(s.k),
+            _fmt(s.pass_at_1),
+            _fmt(s.pass_at_k),
+            _fmt(s.best_q_at_k),
+            _fmt(s.vote_at_k),
+            _fmt(s.coverage),
+            str(s.wrong),
+            _fmt(s.wrong_rate_upper95, 4),
+            _fmt(s.seconds_per_puzzle, 4),
+        ]
+        for s in summaries
+    ]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))
+    out = [line, "-" * len(line)]
+    for r in rows:
+        out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    return "\n".join(out)
+
+
+def _agent_label(s: Any) -> str:
+    opts = {k: v for k, v in s.agent_config.items() if k != "__type__"}
+    if not opts:
+        return s.agent_name
+    return s.agent_name + ":" + ",".join(f"{k}={v}" for k, v in opts.items())
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from arena_agents.registry import DEFAULT_AGENTS, agent_kind, make_agent
+    from arena_envs.registry import make_puzzle_set
+
+    from arena_harness.runner import RunOptions, Shard, evaluate
+    from arena_harness.store import ResultStore
+
+    env_options = _parse_env_options(args.env_option)
+    if args.data is not None:
+        env_options["data"] = args.data
+    puzzle_set = make_puzzle_set(args.env, split=args.split, **env_options)
+    specs = args.agent or list(DEFAULT_AGENTS)
+    agents = [make_agent(spec) for spec in specs]  # fail on a bad spec before any work starts
+    options = RunOptions(
+        k=args.k,
+        batch_size=args.batch_size,
+        limit=args.limit,
+        shard=Shard.parse(args.shard),
+        progress=not args.no_progress,
+    )
+    print(
+        f"{puzzle_set.env_id} split={puzzle_set.split} source={puzzle_set.source} "
+        f"puzzles={len(puzzle_set.puzzles)} fingerprint={puzzle_set.fingerprint[:19]}...",
+        file=sys.stderr,
+    )
+    summaries = []
+    with ResultStore(args.db) as store:
+        for agent in agents:
+            result = evaluate(puzzle_set, agent, store, options, agent_kind=agent_kind(agent))
+            s = result.summary
+            summaries.append(s)
+            slug = f"{s.env_id.replace('/', '_')}__{s.split}__{s.agent_name}__{s.agent_hash}"
+            if options.shard.count > 1:
+                slug += f"__shard{options.shard.index}of{options.shard.count}"
+            _write_json_atomic(Path(args.out) / f"{slug}.json", s.to_dict())
+    if args.json:
+        print(json.dumps([s.to_dict() for s in summaries], indent=2))
+    else:
+        print(format_table(summaries))
+        print(f"\nresults: {args.db} (candidates), {args.out}/ (summaries)", file=sys.stderr)
+    return 0
+
+
+def cmd_envs(args: argparse.Namespace) -> int:
+    from arena_envs.registry import TASKS
+
+    for spec in TASKS.values():
+        print(f"{spec.env_id:32s} {spec.mode:7s} {spec.description}")
+    return 0
+
+
+def cmd_agents(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from arena_agents.registry import AGENTS
+
+    for entry in AGENTS.values():
+        opts = ", ".join(f"{f.name}={f.default!r}" for f in dataclasses.fields(entry.config_cls))
+        print(f"{entry.name:10s} {entry.kind:10s} {entry.description}" + (f"  [{opts}]" if opts else ""))
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from arena_harness.store import ResultStore
+
+    with ResultStore(args.output) as out:
+        for src in args.inputs:
+            if not Path(src).is_file():
+                raise FileNotFoundError(f"shard store {src!r} does not exist")
+            added = out.merge_from(src)
+            print(f"{src}: {added} new candidates", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="arena", description="Puzzle Arena: evaluate agents on verifiable puzzles"
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    ev = sub.add_parser(
+        "eval", help="evaluate agents on an environment's split (default: baselines on Sudoku)"
+    )
+    ev.add_argument(
+        "--env", default=DEFAULT_ENV, help=f"environment id (default {DEFAULT_ENV}); see `arena envs`"
+    )
+    ev.add_argument(
+        "--agent", action="append", help="agent spec NAME[:k=v,...], repeatable (default: all baselines)"
+    )
+    ev.add_argument("-k", type=int, default=1, help="candidates per puzzle (default 1)")
+    ev.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the split")
+    ev.add_argument("--split", default="test")
+    ev.add_argument("--data", default=None, help="bundled | generated | hub | PATH.csv (original format)")
+    ev.add_argument(
+        "--env-option",
+        "-o",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="other env options, e.g. -o size=4 -o count=200",
+    )
+    ev.add_argument("--batch-size", type=int, default=64)
+    ev.add_argument(
+        "--shard", default="0/1", help="evaluate only shard i of n (i/n); merge stores afterwards"
+    )
+    ev.add_argument("--db", default=DEFAULT_DB, help=f"SQLite result store (default {DEFAULT_DB})")
+    ev.add_argument("--out", default=DEFAULT_OUT, help=f"directory for summary JSON (default {DEFAULT_OUT})")
+    ev.add_argument("--json", action="store_true", help="print summaries as JSON instead of a table")
+    ev.add_argument("--no-progress", action="store_true")
+    ev.set_defaults(func=cmd_eval)
+
+    sub.add_parser("envs", help="list environments").set_defaults(func=cmd_envs)
+    sub.add_parser("agents", help="list agents and their options").set_defaults(func=cmd_agents)
+
+    mg = sub.add_parser("merge", help="merge shard stores into one")
+    mg.add_argument("output")
+    mg.add_argument("inputs", nargs="+")
+    mg.set_defaults(func=cmd_merge)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from arena_envs.config import ConfigError, DataError
+
+    from arena_harness.runner import AgentError
+    from arena_harness.store import StoreError
+
+    try:
+        return int(args.func(args))
+    except (ConfigError, DataError, StoreError, AgentError, FileNotFoundError, ValueError) as exc:
+        print(f"arena: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "\narena: interrupted; finished batches are saved, rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""From stored candidate records to one summary row (the pure metric functions live in ``metrics``).
+
+Aggregation is per puzzle: each puzzle's pass@1, pass@k, best-Q@k and vote@k are computed from its k
+samples, then averaged over the manifest. A manifest puzzle with fewer than k stored samples is
+padded with failed samples ("missing"), so it can never count as solved by accident. Abstention
+figures (coverage, wrong, Clopper-Pearson bound, AURC) are over all candidates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from arena_harness import metrics
+from arena_harness.records import CandidateRecord
+
+SELECTOR = "best-Q: highest q among a random k-subset; vote: plurality answer of a random k-subset"
+TIE_BREAK = (
+    "best-Q: equal q are in random order (exact expectation), None q ranks last; "
+    "vote: most votes, then higher mean q, then uniformly at random (exact expectation)"
+)
+AGGREGATION = "mean over the manifest's puzzles of per-puzzle values; missing samples count as failures"
+
+
+@dataclass(frozen=True)
+class Summary:
+    env_id: str
+    split: str
+    data_source: str
+    data_fingerprint: str
+    agent_name: str
+    agent_kind: str
+    agent_hash: str
+    k: int
+    n_puzzles: int
+    n_candidates: int
+    n_missing: int  # manifest samples with no stored record
+    pass_at_1: float
+    pass_at_k: float
+    best_q_at_k: float | None  # None when no candidate has a q
+    vote_at_k: float
+    vote_exact: bool
+    coverage: float
+    answered: int
+    wrong: int
+    failed: int  # agent errors (LLM timeouts, unparseable output, missing samples)
+    precision: float | None
+    selective_risk: float | None
+    wrong_rate_upper95: float  # exact one-sided Clopper-Pearson 95% bound on wrong/answered
+    sound: bool  # answered at least once and 0 wrong
+    aurc: float | None
+    cost_mean: dict[str, float]  # per candidate, over candidates where the field is known
+    seconds_per_puzzle: float | None
+    agent_config: dict[str, Any] = field(default_factory=dict)
+    selector: str = SELECTOR
+    tie_break: str = TIE_BREAK
+    aggregation: str = AGGREGATION
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe(asdict(self))
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    return obj
+
+
+def _nan_to_none(x: float) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def summarize(
+    records: Sequence[CandidateRecord],
+    *,
+    manifest_ids: Sequence[str],
+    k: int,
+    env_id: str,
+    split: str,
+    data_source: str,
+    data_fingerprint: str,
+    agent_name: str,
+    agent_kind: str,
+    agent_hash: str,
+    agent_config: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Summary:
+    if not manifest_ids:
+        raise ValueError("the manifest is empty: nothing to summarise")
+    by_puzzle: dict[str, dict[int, CandidateRecord]] = defaultdict(dict)
+    manifest = set(manifest_ids)
+    for r in records:
+        if r.puzzle_id in manifest and r.sample_index < k:
+            by_puzzle[r.puzzle_id][r.sample_index] = r
+
+    pass1, passk, bestq, vote = [], [], [], []
+    vote_exact = True
+    answered, correct, qs, costs = [], [], [], []
+    failed = missing = 0
+    any_q = False
+    for pid in manifest_ids:
+        samples = by_puzzle.get(pid, {})
+        ok = [bool(samples[i].ok) if i in samples else False for i in range(k)]
+        q = [samples[i].q if i in samples else None for i in range(k)]
+        keys = [samples[i].answer if i in samples and samples[i].answered else None for i in range(k)]
+        c = sum(ok)
+        pass1.append(metrics.pass_at_k(k, c, 1))
+        passk.append(metrics.pass_at_k(k, c, k))
+        bestq.append(metrics.best_q_at_k(ok, q, k))
+        v = metrics.vote_at_k(keys, ok, q, k)
+        vote.append(v.value)
+        vote_exact &= v.exact
+        for i in range(k):
+            rec = samples.get(i)
+            if rec is None:
+                missing += 1
+                failed += 1
+                answered.append(False)
+                correct.append(False)
+                qs.append(None)
+                continue
+            failed += rec.error is not None
+            answered.append(rec.answered)
+            correct.append(rec.ok)
+            qs.append(rec.q)
+            any_q |= rec.q is not None
+            costs.append(rec.cost)
+
+    ans = np.asarray(answered, bool)
+    cor = np.asarray(correct, bool)
+    n_answered = int(ans.sum())
+    n_wrong = metrics.wrong_count(ans, cor)
+    q_answered = [q for q, a in zip(qs, answered) if a]
+    have_q_for_answers = n_answered > 0 and all(q is not None for q in q_answered)
+    aurc = (
+        metrics.aurc(np.asarray([q if q is not None else -np.inf for q in qs], float), ans, cor)
+        if have_q_for_answers
+        else None
+    )
+    cost_mean = metrics.mean_cost(costs)
+    seconds = cost_mean.get("seconds")
+    return Summary(
+        env_id=env_id,
+        split=split,
+        data_source=data_source,
+        data_fingerprint=data_fingerprint,
+        agent_name=agent_name,
+        agent_kind=agent_kind,
+        agent_hash=agent_hash,
+        k=k,
+        n_puzzles=len(manifest_ids),
+        n_candidates=len(answered),
+        n_missing=missing,
+        pass_at_1=float(np.mean(pass1)),
+        pass_at_k=float(np.mean(passk)),
+        best_q_at_k=float(np.mean(bestq)) if any_q else None,
+        vote_at_k=float(np.mean(vote)),
+        vote_exact=vote_exact,
+        coverage=metrics.coverage(ans),
+        answered=n_answered,
+        wrong=n_wrong,
+        failed=failed,
+        precision=_nan_to_none(metrics.precision_when_answering(ans, cor)),
+        selective_risk=_nan_to_none(metrics.selective_risk(ans, cor)),
+        wrong_rate_upper95=metrics.clopper_pearson_upper(n_wrong, n_answered),
+        sound=n_answered > 0 and n_wrong == 0,
+        aurc=_nan_to_none(aurc) if aurc is not None else None,
+        cost_mean={k_: float(v) for k_, v in cost_mean.items() if not k_.endswith("_known")},
+        seconds_per_puzzle=None if seconds is None else float(seconds) * k,
+        agent_config=agent_config or {},
+        meta=extra or {},
+    )
