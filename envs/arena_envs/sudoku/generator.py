@@ -1,0 +1,326 @@
+"""Seeded generator of Sudoku puzzles with a unique solution, including hard ones.
+
+Random minimal puzzles are far too easy (their mean rating is below 1), so hard puzzles are *searched
+for*: start from a random minimal puzzle and hill-climb on the rating — swap a clue for another cell of
+the solution, or drop a clue — keeping the solution unique and never letting the rating fall, until a
+per-puzzle target rating is reached or the step budget is spent. Budgets are counted in steps, never
+in seconds, so a puzzle is a pure function of ``(seed, index, box shape, profile)`` on any machine,
+in any order, in parallel or resumed.
+
+Profile ``sudoku-extreme-synth-v1`` (9x9) mirrors the make-up of Sudoku-Extreme: about 75% hard puzzles
+(target ratings drawn from a shifted geometric distribution) and 25% easy ones (rating 0-2, more clues),
+clues always within 17..36.
+
+Command line (parallel across processes, resumable, writes the original CSV schema)::
+
+    python -m arena_envs.sudoku.generator --split test --n 1000 --workers 2 --out test.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from arena_envs.sudoku.shape import SudokuShape
+from arena_envs.sudoku.solver import _from_mask, _search, _to_mask, tables
+
+PROFILE = "sudoku-extreme-synth-v1"
+BASE_SEED = 20251122  # the bundled splits use BASE_SEED + SPLIT_OFFSET[split]
+SPLIT_OFFSET = {"train": 0, "test": 1}
+
+
+@dataclass(frozen=True)
+class Profile:
+    hard_share: float  # probability that an index is a hard puzzle
+    target_base: int  # hard targets: base + Geometric(p) - 1
+    target_p: float
+    max_steps: int  # hill-climbing proposals per hard puzzle
+    min_clues: int
+    max_clues: int
+    easy_clues: tuple[int, int]  # easy puzzles: clue count drawn uniformly from this range
+    easy_max_rating: int
+
+
+PROFILES: dict[str, Profile] = {
+    PROFILE: Profile(
+        hard_share=0.75,
+        target_base=8,
+        target_p=1 / 26,
+        max_steps=5000,
+        min_clues=17,
+        max_clues=36,
+        easy_clues=(24, 36),
+        easy_max_rating=2,
+    ),
+    # small boards: "hard" = hill-climbed briefly; used for CPU training and tests
+    "small": Profile(
+        hard_share=0.75,
+        target_base=1,
+        target_p=0.5,
+        max_steps=200,
+        min_clues=0,
+        max_clues=10**6,
+        easy_clues=(0, 0),
+        easy_max_rating=2,
+    ),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class GeneratedPuzzle:
+    question: np.ndarray  # int8 [s, s], 0 = blank
+    solution: np.ndarray  # int8 [s, s]
+    rating: int
+    kind: str  # "hard" | "easy"
+    steps: int  # search proposals spent
+
+
+class _Board:
+    """Evaluates candidate clue sets against one fixed solution with the compiled search."""
+
+    def __init__(self, shape: SudokuShape, solution: np.ndarray) -> None:
+        self.shape = shape
+        self.s = shape.size
+        self.peers, self.units, self.lines = tables(shape)
+        self.solution = solution.ravel().astype(np.int64)
+        self._out = np.zeros((2, self.s * self.s), dtype=np.int32)
+
+    def grid(self, clues: np.ndarray) -> np.ndarray:
+        return np.where(clues, self.solution, 0).reshape(self.s, self.s)
+
+    def judge(self, clues: np.ndarray) -> tuple[bool, int]:
+        """(the solution is unique, rating = guesses before the first solution)."""
+        mask = _to_mask(self.grid(clues), self.s)
+        found, guesses, _, _ = _search(mask, self.peers, self.units, self.lines, self.s, 2, -1, -1, self._out)
+        return found == 1, int(guesses)
+
+    def disagreement(self) -> np.ndarray:
+        """After a non-unique ``judge``: the cells where another solution differs from ours."""
+        other = [_from_mask(m, self.s).ravel() for m in self._out]
+        alt = other[0] if not np.array_equal(other[0], self.solution) else other[1]
+        return np.flatnonzero(alt != self.solution)
+
+
+def _random_solution(shape: SudokuShape, rng: np.random.Generator) -> np.ndarray:
+    s = shape.size
+    peers, units, lines = tables(shape)
+    out = np.zeros((1, s * s), dtype=np.int32)
+    full = np.full(s * s, (1 << s) - 1, dtype=np.int32)
+    found, _, _, _ = _search(full, peers, units, lines, s, 1, -1, int(rng.integers(2**31 - 1)), out)
+    assert found == 1
+    return _from_mask(out[0], s)
+
+
+def _reduce(board: _Board, clues: np.ndarray, rng: np.random.Generator, floor: int) -> np.ndarray:
+    """Drop clues in random order while the solution stays unique and more than ``floor`` remain."""
+    for cell in rng.permutation(np.flatnonzero(clues)):
+        if clues.sum() <= floor:
+            break
+        clues[cell] = False
+        if not board.judge(clues)[0]:
+            clues[cell] = True
+    return clues
+
+
+def _propose(board: _Board, clues: np.ndarray, rng: np.random.Generator, prof: Profile) -> np.ndarray | None:
+    """Drop one or two clues, then repair uniqueness by adding a clue where a rival solution disagrees."""
+    trial = clues.copy()
+    for _ in range(1 + int(rng.random() < 0.5)):
+        trial[rng.choice(np.flatnonzero(trial))] = False
+    for _ in range(4):
+        n = int(trial.sum())
+        if n > prof.max_clues:
+            return None
+        unique, _ = board.judge(trial)
+        if unique:
+            return trial if n >= prof.min_clues else None
+        trial[rng.choice(board.disagreement())] = True
+    return None
+
+
+def _hill_climb(
+    board: _Board, clues: np.ndarray, rng: np.random.Generator, target: int, prof: Profile
+) -> tuple[np.ndarray, int, int]:
+    unique, rating = board.judge(clues)
+    assert unique
+    steps = 0
+    while rating < target and steps < prof.max_steps:
+        steps += 1
+        trial = _propose(board, clues, rng, prof)
+        if trial is None:
+            continue
+        _, r = board.judge(trial)
+        if r >= rating:
+            clues, rating = trial, r
+    return clues, rating, steps
+
+
+def generate(
+    seed: int, index: int, box_rows: int = 3, box_cols: int = 3, profile: str | None = None
+) -> GeneratedPuzzle:
+    """Puzzle ``index`` of the stream ``seed``: the same arguments give the same puzzle, bit for bit."""
+    shape = SudokuShape(box_rows, box_cols)
+    name = profile or (PROFILE if shape.size == 9 else "small")
+    if name not in PROFILES:
+        raise ValueError(f"unknown generator profile {name!r}; known: {sorted(PROFILES)}")
+    prof = PROFILES[name]
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index)]))
+    solution = _random_solution(shape, rng)
+    board = _Board(shape, solution)
+    n_cells = shape.cells
+    hard = bool(rng.random() < prof.hard_share)
+    if hard:
+        clues = _reduce(board, np.ones(n_cells, dtype=bool), rng, floor=prof.min_clues)
+        target = prof.target_base + int(rng.geometric(prof.target_p)) - 1
+        clues, rating, steps = _hill_climb(board, clues, rng, target, prof)
+        kind = "hard"
+    else:
+        lo, hi = prof.easy_clues
+        want = int(rng.integers(lo, hi + 1)) if hi > 0 else 0
+        clues = _reduce(board, np.ones(n_cells, dtype=bool), rng, floor=want)
+        unique, rating = board.judge(clues)
+        steps = 0
+        # more clues make a puzzle easier: add solution cells back until the rating is small enough
+        while rating > prof.easy_max_rating or clues.sum() < min(want, prof.max_clues):
+            clues[rng.choice(np.flatnonzero(~clues))] = True
+            unique, rating = board.judge(clues)
+            steps += 1
+        kind = "easy"
+    question = board.grid(clues).astype(np.int8)
+    return GeneratedPuzzle(question, solution.astype(np.int8), int(rating), kind, steps)
+
+
+def generate_many(
+    seed: int, start: int, count: int, box_rows: int = 3, box_cols: int = 3, profile: str | None = None
+) -> list[GeneratedPuzzle]:
+    return [generate(seed, i, box_rows, box_cols, profile) for i in range(start, start + count)]
+
+
+# -- command line: parallel, resumable generation of a split in the original CSV schema -----------------
+
+
+def _row(seed: int, index: int) -> dict:
+    from arena_envs.sudoku.data import grid_to_string
+
+    t0 = time.process_time()
+    g = generate(seed, index)
+    return {
+        "index": index,
+        "source": f"arena-synth-v1/{g.kind}",
+        "question": grid_to_string(g.question),
+        "answer": grid_to_string(g.solution),
+        "rating": g.rating,
+        "steps": g.steps,
+        "cpu_seconds": round(time.process_time() - t0, 4),
+    }
+
+
+def _work(args: tuple[int, int]) -> dict:
+    return _row(*args)
+
+
+def _read_partial(path: Path) -> dict[int, dict]:
+    done: dict[int, dict] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill; it is regenerated
+            done[int(row["index"])] = row
+    return done
+
+
+def generate_split(
+    out: Path, n: int, seed: int, workers: int = 1, progress: bool = True
+) -> tuple[str, list[dict]]:
+    """Write ``out`` (CSV ``source,question,answer,rating``) atomically; return (sha256, rows).
+
+    Finished puzzles are appended to ``out.partial.jsonl`` as they complete, so a killed run resumes.
+    """
+    partial = out.with_name(out.name + ".partial.jsonl")
+    done = _read_partial(partial)
+    todo = [(seed, i) for i in range(n) if i not in done]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    with partial.open("a") as fh:
+        results: Iterator[dict]
+        if workers > 1 and todo:
+            pool = mp.get_context("spawn").Pool(workers)
+            results = pool.imap_unordered(_work, todo, chunksize=1)
+        else:
+            pool = None
+            results = map(_work, todo)
+        try:
+            for k, row in enumerate(results, 1):
+                done[row["index"]] = row
+                fh.write(json.dumps(row) + "\n")
+                fh.flush()
+                if progress and (k % 25 == 0 or k == len(todo)):
+                    rate = k / max(time.time() - t0, 1e-9)
+                    print(f"{len(done)}/{n} puzzles ({rate:.2f}/s)", file=sys.stderr, flush=True)
+        finally:
+            if pool is not None:
+                pool.close()
+                pool.join()
+    rows = [done[i] for i in range(n)]
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["source", "question", "answer", "rating"])
+        for r in rows:
+            writer.writerow([r["source"], r["question"], r["answer"], r["rating"]])
+    os.replace(tmp, out)
+    partial.unlink(missing_ok=True)
+    return hashlib.sha256(out.read_bytes()).hexdigest(), rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Generate a Sudoku-Extreme-like split (9x9, profile v1)")
+    parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), required=True)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=BASE_SEED, help="base seed; the split adds its offset")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--stats", type=Path, default=None, help="also write statistics as JSON here")
+    args = parser.parse_args(argv)
+    sha, rows = generate_split(args.out, args.n, args.seed + SPLIT_OFFSET[args.split], args.workers)
+    ratings = np.array([r["rating"] for r in rows])
+    clues = np.array([81 - r["question"].count(".") for r in rows])
+    cpu = np.array([r["cpu_seconds"] for r in rows])
+    hard = np.array([r["source"].endswith("hard") for r in rows])
+    stats = {
+        "file": args.out.name,
+        "sha256": sha,
+        "count": len(rows),
+        "seed": args.seed + SPLIT_OFFSET[args.split],
+        "clues": {"min": int(clues.min()), "mean": float(clues.mean()), "max": int(clues.max())},
+        "rating": {
+            "mean": float(ratings.mean()),
+            "median": float(np.median(ratings)),
+            "max": int(ratings.max()),
+            "share_0_to_2": float((ratings <= 2).mean()),
+        },
+        "hard_share": float(hard.mean()),
+        "cpu_seconds_per_puzzle": {"all": float(cpu.mean()), "hard": float(cpu[hard].mean()) if hard.any() else None},
+    }
+    print(json.dumps(stats, indent=2))
+    if args.stats:
+        args.stats.write_text(json.dumps(stats, indent=2) + "\n")
+    print(f"sha256 {sha}  {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Every registered env: Gymnasium's checker, seeding determinism, vector envs, oracle/corruption round trips."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+from gymnasium.vector import SyncVectorEnv
+
+import arena_envs
+from arena_envs.config import ConfigError
+from arena_envs.registry import TASKS
+
+# Small-data variants keep the suite fast; the default (bundled 9x9) is checked too.
+CONFIGS = [{}, {"size": 4, "count": 50}, {"size": 6, "count": 20}]
+CASES = [(env_id, cfg) for env_id in TASKS for cfg in CONFIGS]
+IDS = [f"{e}-{c.get('size', 'default')}" for e, c in CASES]
+
+
+def _oracle(env) -> np.ndarray:
+    u = env.unwrapped
+    return np.asarray(u.puzzle_set.label(u.puzzle), dtype=np.int8)
+
+
+@pytest.mark.parametrize(("env_id", "cfg"), CASES, ids=IDS)
+def test_check_env(env_id, cfg):
+    env = gym.make(env_id, **cfg)
+    check_env(env.unwrapped, skip_render_check=False)
+    env.close()
+
+
+@pytest.mark.parametrize(("env_id", "cfg"), CASES, ids=IDS)
+def test_same_seed_same_puzzles_and_rollouts(env_id, cfg):
+    def rollout(seed: int) -> list:
+        env = gym.make(env_id, **cfg)
+        env.action_space.seed(seed)
+        trace = []
+        obs, info = env.reset(seed=seed)
+        trace.append((obs.tobytes(), info["puzzle_id"]))
+        for _ in range(3):
+            if TASKS[env_id].mode == "step":
+                mask = env.unwrapped.action_masks()
+                action = env.action_space.sample(mask=mask.astype(np.int8))
+            else:
+                action = env.action_space.sample()
+            obs, reward, term, trunc, info = env.step(action)
+            trace.append((obs.tobytes(), reward, term, trunc, info.get("verdict", {}).get("reason")))
+            if term or trunc:
+                obs, info = env.reset()
+                trace.append((obs.tobytes(), info["puzzle_id"]))
+        return trace
+
+    assert rollout(7) == rollout(7)
+    assert rollout(7) != rollout(8)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=["default", "4x4", "6x6"])
+def test_answer_mode_oracle_corrupt_abstain(cfg):
+    env = gym.make("arena/SudokuExtreme-v0", max_attempts=2, **cfg)
+    env.reset(seed=1)
+    answer = _oracle(env)
+    bad = answer.copy()
+    blank = tuple(np.argwhere(env.unwrapped.puzzle.grid == 0)[0])
+    bad[blank] = bad[blank] % env.unwrapped.shape.size + 1
+    _, r, term, _, info = env.step({"grid": bad, "abstain": 0})
+    assert (r, term, info["verdict"]["ok"]) == (0.0, False, False)
+    assert "twice" in info["verdict"]["reason"] or "2 times" in info["verdict"]["reason"]
+    _, r, term, _, info = env.step(answer)  # a bare grid works too
+    assert (r, term, info["verdict"]["ok"], info["attempts"]) == (1.0, True, True, 2)
+    with pytest.raises(RuntimeError, match="call reset"):
+        env.step(answer)
+    env.reset(seed=1)
+    _, r, term, _, info = env.step({"grid": answer, "abstain": 1})
+    assert (r, term, info["verdict"]["abstained"]) == (0.0, True, True)
+    env.reset(seed=1)
+    _, r, term, _, info = env.step(np.zeros((3, 3)))
+    assert r == 0.0 and info["verdict"]["reason"].startswith("malformed answer: wrong shape")
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=["default", "4x4", "6x6"])
+def test_step_mode_oracle_gets_full_dense_reward(cfg):
+    env = gym.make("arena/SudokuExtremeStep-v0", **cfg)
+    obs, _ = env.reset(seed=2)
+    s = env.unwrapped.shape.size
+    solution = _oracle(env)
+    total, steps, term = 0.0, 0, False
+    for r, c in np.argwhere(obs == 0):
+        mask = env.unwrapped.action_masks()
+        action = (r * s + c) * s + solution[r, c] - 1
+        assert mask[action]
+        obs, reward, term, trunc, info = env.step(action)
+        total += reward
+        steps += 1
+    assert term and info["verdict"]["ok"]
+    assert total == pytest.approx(2.0)
+    assert not env.unwrapped.action_masks().any()
+
+
+def test_step_mode_rule_break_and_filled_cell():
+    env = gym.make("arena/SudokuExtremeStep-v0", size=4, count=20)
+    obs, _ = env.reset(seed=0)
+    s = 4
+    given = tuple(np.argwhere(obs != 0)[0])
+    blank = [tuple(x) for x in np.argwhere(obs == 0)]
+    # a digit that already sits in the blank cell's row
+    r, c = next((r, c) for r, c in blank if (obs[r] != 0).any())
+    clash_digit = int(obs[r][obs[r] != 0][0])
+    _, reward, term, _, info = env.step((r * s + c) * s + clash_digit - 1)
+    assert term and reward == -1.0 and "repeats" in info["verdict"]["reason"]
+    env.reset(seed=0)
+    _, reward, term, _, info = env.step((given[0] * s + given[1]) * s)
+    assert term and reward == -1.0 and info["verdict"]["reason"].endswith("is not empty")
+
+
+def test_step_mode_conflict_mask_only_allows_legal_digits():
+    env = gym.make("arena/SudokuExtremeStep-v0", size=4, count=20, mask_conflicts=True)
+    obs, _ = env.reset(seed=4)
+    mask = env.unwrapped.action_masks().reshape(16, 4)
+    for cell in range(16):
+        r, c = divmod(cell, 4)
+        for d in range(1, 5):
+            peers = set(obs[r]) | set(obs[:, c]) | set(obs[r // 2 * 2 : r // 2 * 2 + 2, c // 2 * 2 : c // 2 * 2 + 2].ravel())
+            assert mask[cell, d - 1] == (obs[r, c] == 0 and d not in peers)
+
+
+@pytest.mark.parametrize("env_id", list(TASKS))
+def test_sync_vector_env(env_id):
+    venv = SyncVectorEnv([lambda: gym.make(env_id, size=4, count=30) for _ in range(3)])
+    obs, infos = venv.reset(seed=[1, 2, 3])
+    assert obs.shape == (3, 4, 4)
+    actions = venv.action_space.sample()
+    obs, rewards, term, trunc, infos = venv.step(actions)
+    assert rewards.shape == (3,) and term.shape == (3,)
+    venv.close()
+
+
+def test_unknown_options_are_rejected_with_the_known_ones():
+    with pytest.raises(ConfigError, match=r"unknown option\(s\) \['sise'\].*'size'"):
+        gym.make("arena/SudokuExtreme-v0", sise=4)
+    with pytest.raises(ConfigError, match="size 5 is not supported"):
+        gym.make("arena/SudokuExtreme-v0", size=5)
+    with pytest.raises(ConfigError, match="unknown environment"):
+        arena_envs.make_puzzle_set("arena/Nope-v0")
+
+
+def test_render_ansi():
+    env = gym.make("arena/SudokuExtreme-v0", render_mode="ansi", size=4, count=5)
+    env.reset(seed=0)
+    text = env.render()
+    assert text.count("|") == 4 * 3 and "1 2   3 4" in text
