@@ -109,12 +109,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from arena_harness.runner import RunOptions, Shard, evaluate
     from arena_harness.store import ResultStore
 
+    specs = args.agent or list(DEFAULT_AGENTS)
+    agents = [make_agent(spec) for spec in specs]  # fail on a bad spec before any work starts
     env_options = _parse_env_options(args.env_option)
     if args.data is not None:
         env_options["data"] = args.data
     puzzle_set = make_puzzle_set(args.env, split=args.split, **env_options)
-    specs = args.agent or list(DEFAULT_AGENTS)
-    agents = [make_agent(spec) for spec in specs]  # fail on a bad spec before any work starts
     options = RunOptions(
         k=args.k,
         batch_size=args.batch_size,

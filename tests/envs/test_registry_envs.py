@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import arena_envs
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
-from gymnasium.vector import SyncVectorEnv
-
-import arena_envs
 from arena_envs.config import ConfigError
 from arena_envs.registry import TASKS
+from gymnasium.utils.env_checker import check_env
+from gymnasium.vector import SyncVectorEnv
 
 # Small-data variants keep the suite fast; the default (bundled 9x9) is checked too.
 CONFIGS = [{}, {"size": 4, "count": 50}, {"size": 6, "count": 20}]
@@ -120,7 +119,11 @@ def test_step_mode_conflict_mask_only_allows_legal_digits():
     for cell in range(16):
         r, c = divmod(cell, 4)
         for d in range(1, 5):
-            peers = set(obs[r]) | set(obs[:, c]) | set(obs[r // 2 * 2 : r // 2 * 2 + 2, c // 2 * 2 : c // 2 * 2 + 2].ravel())
+            peers = (
+                set(obs[r])
+                | set(obs[:, c])
+                | set(obs[r // 2 * 2 : r // 2 * 2 + 2, c // 2 * 2 : c // 2 * 2 + 2].ravel())
+            )
             assert mask[cell, d - 1] == (obs[r, c] == 0 and d not in peers)
 
 

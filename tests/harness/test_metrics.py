@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-
 from arena_harness import metrics
 
 rng = np.random.default_rng(1234)
@@ -51,9 +50,11 @@ def brute_vote(keys, correct, q, k):
         if not groups:
             out.append(0.0)
             continue
+
         def score(a):
             qs = [(-math.inf if q[i] is None else q[i]) for i in groups[a]]
             return (len(groups[a]), float(np.mean(qs)))
+
         best = max(score(a) for a in groups)
         winners = [a for a in groups if score(a) == best]
         out.append(np.mean([correct[groups[a][0]] for a in winners]))
@@ -124,8 +125,10 @@ def test_attempts_at():
 
 def brute_cp(x, n, alpha):
     """Smallest p on a fine grid with P(X <= x) <= alpha, refined: the bound is where the CDF hits alpha."""
+
     def cdf(p):
         return sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(x + 1))
+
     lo, hi = 0.0, 1.0
     for _ in range(200):
         mid = (lo + hi) / 2
@@ -133,7 +136,9 @@ def brute_cp(x, n, alpha):
     return lo
 
 
-@pytest.mark.parametrize(("x", "n"), [(0, 1), (0, 10), (0, 1000), (1, 10), (3, 20), (7, 40), (19, 20), (20, 20)])
+@pytest.mark.parametrize(
+    ("x", "n"), [(0, 1), (0, 10), (0, 1000), (1, 10), (3, 20), (7, 40), (19, 20), (20, 20)]
+)
 def test_clopper_pearson_upper(x, n):
     value = metrics.clopper_pearson_upper(x, n)
     if x == n:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from arena_agents.registry import make_agent
 from arena_envs.protocol import Candidate
 from arena_envs.registry import make_puzzle_set
@@ -34,7 +33,9 @@ def test_oracle_scores_one_random_and_copy_score_what_they_score(small_set, tmp_
         oracle = evaluate(small_set, make_agent("oracle"), store, RunOptions(k=2, progress=False)).summary
         copy = evaluate(small_set, make_agent("copy"), store, RunOptions(k=1, progress=False)).summary
         rnd = evaluate(small_set, make_agent("random"), store, RunOptions(k=4, progress=False))
-    assert oracle.pass_at_1 == 1.0 and oracle.pass_at_k == 1.0 and oracle.coverage == 1.0 and oracle.wrong == 0
+    assert (
+        oracle.pass_at_1 == 1.0 and oracle.pass_at_k == 1.0 and oracle.coverage == 1.0 and oracle.wrong == 0
+    )
     assert oracle.n_candidates == 2 * len(small_set.puzzles)
     assert copy.pass_at_1 == 0.0 and copy.wrong == len(small_set.puzzles)
     # random on 4x4 does solve some puzzles; its score must equal an independent count of its answers
@@ -52,7 +53,9 @@ def test_oracle_scores_one_random_and_copy_score_what_they_score(small_set, tmp_
 def test_budgeted_solver_abstains_and_is_sound(tmp_path):
     hard = make_puzzle_set("arena/SudokuExtreme-v0", split="test")
     with ResultStore(tmp_path / "r.sqlite") as store:
-        s = evaluate(hard, make_agent("budgeted:max_nodes=4"), store, RunOptions(limit=40, progress=False)).summary
+        s = evaluate(
+            hard, make_agent("budgeted:max_nodes=4"), store, RunOptions(limit=40, progress=False)
+        ).summary
     assert 0 < s.coverage < 1
     assert s.wrong == 0 and s.sound
     assert s.wrong_rate_upper95 == pytest.approx(1 - 0.05 ** (1 / s.answered))
@@ -70,11 +73,17 @@ def test_rerun_does_not_redo_work(small_set, tmp_path):
 def test_shards_merge_into_the_full_run(small_set, tmp_path):
     full_db, merged_db = tmp_path / "full.sqlite", tmp_path / "merged.sqlite"
     with ResultStore(full_db) as store:
-        full = evaluate(small_set, make_agent("random:seed=5"), store, RunOptions(k=2, progress=False)).summary
+        full = evaluate(
+            small_set, make_agent("random:seed=5"), store, RunOptions(k=2, progress=False)
+        ).summary
     for i in range(3):
         with ResultStore(tmp_path / f"s{i}.sqlite") as store:
-            part = evaluate(small_set, make_agent("random:seed=5"), store,
-                            RunOptions(k=2, shard=Shard(i, 3), progress=False)).summary
+            part = evaluate(
+                small_set,
+                make_agent("random:seed=5"),
+                store,
+                RunOptions(k=2, shard=Shard(i, 3), progress=False),
+            ).summary
             assert part.n_puzzles == len(small_set.puzzles[i::3])
     with ResultStore(merged_db) as out:
         for i in range(3):
@@ -148,8 +157,12 @@ def test_killed_run_resumes_with_every_result_exactly_once(tmp_path, small_set):
     script.write_text(SLOW_RUN)
     db, log1, log2 = tmp_path / "r.sqlite", tmp_path / "acted1.txt", tmp_path / "acted2.txt"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, str(script), str(db), str(log1)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db), str(log1)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     rows = 0
     deadline = time.time() + 120
     while time.time() < deadline and rows < 24:
@@ -168,18 +181,28 @@ def test_killed_run_resumes_with_every_result_exactly_once(tmp_path, small_set):
         partial = con.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
     assert 0 < partial < 48 * 3 and partial % 12 == 0  # whole batches only (4 puzzles x k=3)
 
-    out = subprocess.run([sys.executable, str(script), str(db), str(log2)], env=env, capture_output=True,
-                         text=True, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, str(script), str(db), str(log2)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     added, n_candidates, pass1 = out.stdout.split()
     assert int(added) == 48 * 3 - partial and int(n_candidates) == 48 * 3
     redone = set(log2.read_text().split()) & committed
     assert not redone, f"resumed run redid committed puzzles {sorted(redone)[:3]}"
     with sqlite3.connect(db) as con:
-        keys = con.execute("SELECT puzzle_id, sample_index, COUNT(*) FROM candidates GROUP BY 1, 2").fetchall()
+        keys = con.execute(
+            "SELECT puzzle_id, sample_index, COUNT(*) FROM candidates GROUP BY 1, 2"
+        ).fetchall()
     assert len(keys) == 48 * 3 and all(c == 1 for _, _, c in keys)
     # the resumed result equals an uninterrupted run of the same agent
     with ResultStore(tmp_path / "fresh.sqlite") as store:
-        fresh = evaluate(small_set, make_agent("random:seed=11"), store, RunOptions(k=3, limit=48, progress=False))
+        fresh = evaluate(
+            small_set, make_agent("random:seed=11"), store, RunOptions(k=3, limit=48, progress=False)
+        )
     assert float(pass1) == pytest.approx(fresh.summary.pass_at_1, abs=1e-12)
     assert json.loads(json.dumps(fresh.summary.to_dict()))["n_candidates"] == 144
     assert Path(db).exists()

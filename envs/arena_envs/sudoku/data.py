@@ -225,7 +225,6 @@ def generated_arrays(shape: SudokuShape, seed: int, count: int, profile: str | N
 SPLIT_SEED_OFFSET = {"train": 0, "test": 1, "val": 2}
 
 
-@lru_cache(maxsize=16)
 def load_set(
     env_id: str,
     split: str = "test",
@@ -235,12 +234,33 @@ def load_set(
     count: int = 1000,
     limit: int | None = None,
 ) -> SudokuSet:
-    """Resolve the ``data`` option of the Sudoku envs into a :class:`SudokuSet`.
+    """Resolve the ``data`` option of the Sudoku envs into a :class:`SudokuSet` (cached per content).
 
     ``data``: ``"bundled"`` (default for 9x9), ``"generated"`` (default for other sizes: ``count``
     puzzles from ``seed``), ``"hub"`` (the original dataset, needs internet) or a path to a CSV in
     the original schema.
     """
+    # A file may change between calls: its size and mtime are part of the cache key.
+    version: tuple[int, int] | None = None
+    if data not in (None, "bundled", "generated", "hub"):
+        path = Path(data).expanduser()
+        if path.is_file():
+            st = path.stat()
+            version = (st.st_size, st.st_mtime_ns)
+    return _load_set(env_id, split, size, data, seed, count, limit, version)
+
+
+@lru_cache(maxsize=16)
+def _load_set(
+    env_id: str,
+    split: str,
+    size: int,
+    data: str | None,
+    seed: int,
+    count: int,
+    limit: int | None,
+    file_version: tuple[int, int] | None,
+) -> SudokuSet:
     shape = SudokuShape.of_size(size)
     if split not in SPLIT_SEED_OFFSET:
         raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")

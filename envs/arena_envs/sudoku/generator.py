@@ -313,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
             "share_0_to_2": float((ratings <= 2).mean()),
         },
         "hard_share": float(hard.mean()),
-        "cpu_seconds_per_puzzle": {"all": float(cpu.mean()), "hard": float(cpu[hard].mean()) if hard.any() else None},
+        "cpu_seconds_per_puzzle": {
+            "all": float(cpu.mean()),
+            "hard": float(cpu[hard].mean()) if hard.any() else None,
+        },
     }
     print(json.dumps(stats, indent=2))
     if args.stats:

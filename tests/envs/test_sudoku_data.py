@@ -1,0 +1,130 @@
+"""Loading the original CSV schema, the bundled split, tokens and rendering."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from arena_envs.config import ConfigError, DataError
+from arena_envs.registry import make_puzzle_set
+from arena_envs.sudoku import data, tokens
+from arena_envs.sudoku.render import render_board
+from arena_envs.sudoku.solver import count_solutions
+
+
+def test_public_rows_load_exactly(public_rows, public_csv):
+    assert public_rows.sources == (
+        "puzzles4_forum_hardest_1905",
+        "puzzles1_unbiased",
+        "puzzles4_forum_hardest_1905",
+    )
+    assert public_rows.ratings.tolist() == [18, 1, 60]
+    first = public_csv.read_text().splitlines()[1].split(",")
+    assert data.grid_to_string(public_rows.questions[0]) == first[1]
+    assert data.grid_to_string(public_rows.solutions[0]) == first[2]
+    assert public_rows.questions.dtype == np.int8 and public_rows.questions.shape == (3, 9, 9)
+
+
+def test_csv_path_as_env_data(public_csv):
+    ps = make_puzzle_set("arena/SudokuExtreme-v0", data=str(public_csv))
+    assert len(ps.puzzles) == 3 and ps.source == "original:sudoku_extreme_public_rows.csv"
+    assert ps.puzzles[1].id == "sudoku-extreme/test/000001"
+    third = public_csv.read_text().splitlines()[3].split(",")[1]
+    assert ps.puzzles[2].meta["rating"] == 60 and ps.puzzles[2].meta["clues"] == 81 - third.count(".")
+    assert all(ps.verify(p, ps.label(p)).ok for p in ps.puzzles)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b,c,d\n", "expected CSV header"),
+        ("source,question,answer,rating\nx,123,456,1\n", "expected 81 characters"),
+        ("source,question,answer,rating\nx," + "x" * 81 + "," + "1" * 81 + ",1\n", "characters other than"),
+        ("source,question,answer,rating\nx," + "." * 81 + "," + "1" * 81 + ",hard\n", "is not an integer"),
+        (
+            "source,question,answer,rating\nx," + "2" + "." * 80 + "," + "1" * 81 + ",1\n",
+            "contradicts a given",
+        ),
+    ],
+)
+def test_bad_csv_gets_a_clear_error(text, message):
+    with pytest.raises(DataError, match=message):
+        data.read_csv(io.StringIO(text))
+
+
+def test_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(DataError, match="not found; pass the path"):
+        make_puzzle_set("arena/SudokuExtreme-v0", data=str(tmp_path / "nope.csv"))
+    with pytest.raises(ConfigError, match="bundled split is 9x9"):
+        make_puzzle_set("arena/SudokuExtreme-v0", size=4, data="bundled")
+
+
+@pytest.mark.parametrize("split", ["test", "train"])
+def test_bundled_split_matches_its_checksum_and_statistics(split):
+    path = data.bundled_path(split)
+    sums = dict(
+        reversed(line.split())
+        for line in (path.parent / "SHA256SUMS").read_text().splitlines()
+        if line.strip()
+    )
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name]
+    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split)
+    arr = ps.arrays
+    assert len(arr.questions) == 1000
+    clues = (arr.questions != 0).reshape(1000, -1).sum(axis=1)
+    assert clues.min() >= 17 and clues.max() <= 36
+    assert arr.ratings.mean() >= 20
+    assert 0.15 <= (arr.ratings <= 2).mean() <= 0.4  # an easy share, like the original's ~25%
+    assert all(s.startswith("arena-synth-v1/") for s in arr.sources)
+    assert ps.source == "sudoku-extreme-synth-v1"
+
+
+def test_bundled_splits_do_not_overlap_and_are_unique():
+    test = make_puzzle_set("arena/SudokuExtreme-v0", split="test").arrays.questions
+    train = make_puzzle_set("arena/SudokuExtreme-v0", split="train").arrays.questions
+    assert not {q.tobytes() for q in test} & {q.tobytes() for q in train}
+    for q in test[:25]:
+        assert count_solutions(q) == 1
+
+
+def test_fingerprint_identifies_content(public_csv, tmp_path):
+    a = make_puzzle_set("arena/SudokuExtreme-v0", data=str(public_csv))
+    copy = tmp_path / "copy.csv"
+    lines = public_csv.read_text().splitlines()
+    copy.write_text("\n".join(lines) + "\n")
+    assert make_puzzle_set("arena/SudokuExtreme-v0", data=str(copy)).fingerprint == a.fingerprint
+    swapped = [lines[0], lines[2], lines[1], lines[3]]
+    copy.write_text("\n".join(swapped) + "\n")
+    assert make_puzzle_set("arena/SudokuExtreme-v0", data=str(copy)).fingerprint != a.fingerprint
+
+
+def test_tokens_round_trip(public_rows):
+    t = tokens.grids_to_tokens(public_rows.questions)
+    assert t.shape == (3, 81) and t.min() >= 1 and t.max() <= 10 and tokens.vocab_size(9) == 11
+    assert (t[public_rows.questions.reshape(3, 81) == 0] == tokens.BLANK).all()
+    np.testing.assert_array_equal(tokens.tokens_to_grids(t), public_rows.questions)
+    np.testing.assert_array_equal(
+        tokens.tokens_to_grids(tokens.grids_to_tokens(public_rows.solutions)), public_rows.solutions
+    )
+    with pytest.raises(ValueError, match="expected 81 tokens"):
+        tokens.tokens_to_grids(np.zeros((2, 80), int))
+
+
+def test_render_has_coordinates(public_rows):
+    text = render_board(public_rows.questions[0])
+    lines = text.splitlines()
+    assert lines[0].split() == [str(i) for i in range(1, 10)]
+    assert lines[2].startswith("  1 | 5 . . | . 2 7 | . . 9 |")
+    assert len(lines) == 1 + 9 + 4
+
+
+def test_generated_sets_are_seeded():
+    a = make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=1)
+    b = make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=1, split="train")
+    c = make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=2)
+    assert a.fingerprint != b.fingerprint != c.fingerprint
+    assert a.fingerprint == make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=1).fingerprint
+    assert Path(data.bundled_path("test")).name == "sudoku_extreme_synth_v1_test.csv"
