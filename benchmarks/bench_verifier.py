@@ -50,8 +50,8 @@ def main() -> None:
         single = [verify(qi, ai) for qi, ai in zip(q, a)]
         assert verify_batch(q, a) == single, "batched and single verdicts differ"
         n = len(q)
-        t_single = best_of(lambda: [verify(qi, ai) for qi, ai in zip(q, a)], args.repeat)
-        t_batch = best_of(lambda: verify_batch(q, a), args.repeat)
+        t_single = best_of(lambda q=q, a=a: [verify(qi, ai) for qi, ai in zip(q, a)], args.repeat)
+        t_batch = best_of(lambda q=q, a=a: verify_batch(q, a), args.repeat)
         rows.append(
             {
                 "answers": f"{int(wrong_share * 100)}% wrong",

@@ -177,20 +177,12 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="arena", description="Puzzle Arena: evaluate agents on verifiable puzzles"
-    )
+    parser = argparse.ArgumentParser(prog="arena", description="Puzzle Arena: evaluate agents on verifiable puzzles")
     sub = parser.add_subparsers(dest="command")
 
-    ev = sub.add_parser(
-        "eval", help="evaluate agents on an environment's split (default: baselines on Sudoku)"
-    )
-    ev.add_argument(
-        "--env", default=DEFAULT_ENV, help=f"environment id (default {DEFAULT_ENV}); see `arena envs`"
-    )
-    ev.add_argument(
-        "--agent", action="append", help="agent spec NAME[:k=v,...], repeatable (default: all baselines)"
-    )
+    ev = sub.add_parser("eval", help="evaluate agents on an environment's split (default: baselines on Sudoku)")
+    ev.add_argument("--env", default=DEFAULT_ENV, help=f"environment id (default {DEFAULT_ENV}); see `arena envs`")
+    ev.add_argument("--agent", action="append", help="agent spec NAME[:k=v,...], repeatable (default: all baselines)")
     ev.add_argument("-k", type=int, default=1, help="candidates per puzzle (default 1)")
     ev.add_argument("--limit", type=int, default=None, help="only the first N puzzles of the split")
     ev.add_argument("--split", default="test")
@@ -204,9 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="other env options, e.g. -o size=4 -o count=200",
     )
     ev.add_argument("--batch-size", type=int, default=64)
-    ev.add_argument(
-        "--shard", default="0/1", help="evaluate only shard i of n (i/n); merge stores afterwards"
-    )
+    ev.add_argument("--shard", default="0/1", help="evaluate only shard i of n (i/n); merge stores afterwards")
     ev.add_argument("--db", default=DEFAULT_DB, help=f"SQLite result store (default {DEFAULT_DB})")
     ev.add_argument("--out", default=DEFAULT_OUT, help=f"directory for summary JSON (default {DEFAULT_OUT})")
     ev.add_argument("--json", action="store_true", help="print summaries as JSON instead of a table")

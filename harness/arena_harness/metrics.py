@@ -127,9 +127,7 @@ def vote_at_k(
         s = sum(_vote_subset(answer_keys, correct, qs, sub) for sub in itertools.combinations(range(n), k))
         return VoteResult(s / total, True, total)
     rng = np.random.default_rng(seed)
-    s = sum(
-        _vote_subset(answer_keys, correct, qs, rng.choice(n, size=k, replace=False)) for _ in range(mc_draws)
-    )
+    s = sum(_vote_subset(answer_keys, correct, qs, rng.choice(n, size=k, replace=False)) for _ in range(mc_draws))
     return VoteResult(s / mc_draws, False, mc_draws)
 
 
@@ -184,11 +182,7 @@ def _binom_cdf(x: int, n: int, p: float) -> float:
     if p >= 1.0:
         return 1.0 if x >= n else 0.0
     logs = [
-        math.lgamma(n + 1)
-        - math.lgamma(i + 1)
-        - math.lgamma(n - i + 1)
-        + i * math.log(p)
-        + (n - i) * math.log1p(-p)
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * math.log(p) + (n - i) * math.log1p(-p)
         for i in range(x + 1)
     ]
     m = max(logs)

@@ -98,9 +98,7 @@ def _normalise(agent_name: str, batch: Sequence[Puzzle], out: Any, k: int) -> li
         cands = list(cands)[:k]
         for c in cands:
             if not isinstance(c, Candidate):
-                raise AgentError(
-                    f"agent {agent_name!r} returned {type(c).__name__} for {puzzle.id}, not Candidate"
-                )
+                raise AgentError(f"agent {agent_name!r} returned {type(c).__name__} for {puzzle.id}, not Candidate")
         missing = k - len(cands)
         cands += [Candidate(None, error=f"agent returned {k - missing} of {k} candidates")] * missing
         fixed.append(cands)
@@ -190,9 +188,7 @@ def _verified_records(
     now: float,
 ) -> list[CandidateRecord]:
     """Verify every candidate not stored yet (one batched verifier call) and build its record."""
-    todo = [
-        (p, i, c) for p, row in zip(batch, cands) for i, c in enumerate(row) if i not in done.get(p.id, set())
-    ]
+    todo = [(p, i, c) for p, row in zip(batch, cands) for i, c in enumerate(row) if i not in done.get(p.id, set())]
     to_check = [(p, c.answer) for p, _, c in todo if c.error is None and c.answer is not None]
     verdicts = iter(puzzle_set.verify_batch([p for p, _ in to_check], [a for _, a in to_check]))
     records = []

@@ -99,9 +99,7 @@ class ResultStore:
             )
 
     def agent(self, agent_hash: str) -> dict[str, Any] | None:
-        row = self._db.execute(
-            "SELECT name, kind, config FROM agents WHERE agent_hash = ?", (agent_hash,)
-        ).fetchone()
+        row = self._db.execute("SELECT name, kind, config FROM agents WHERE agent_hash = ?", (agent_hash,)).fetchone()
         if row is None:
             return None
         return {"agent_hash": agent_hash, "name": row[0], "kind": row[1], "config": json.loads(row[2])}
@@ -171,9 +169,7 @@ class ResultStore:
         ]
         with self._db:
             before = self._db.total_changes
-            self._db.executemany(
-                f"INSERT OR IGNORE INTO candidates ({_COLUMNS}) VALUES ({','.join('?' * 14)})", rows
-            )
+            self._db.executemany(f"INSERT OR IGNORE INTO candidates ({_COLUMNS}) VALUES ({','.join('?' * 14)})", rows)
             return self._db.total_changes - before
 
     def sample_indices(self, env_id: str, fingerprint: str, agent_hash: str) -> dict[str, set[int]]:

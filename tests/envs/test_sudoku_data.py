@@ -66,9 +66,7 @@ def test_missing_file_says_what_to_do(tmp_path):
 def test_bundled_split_matches_its_checksum_and_statistics(split):
     path = data.bundled_path(split)
     sums = dict(
-        reversed(line.split())
-        for line in (path.parent / "SHA256SUMS").read_text().splitlines()
-        if line.strip()
+        reversed(line.split()) for line in (path.parent / "SHA256SUMS").read_text().splitlines() if line.strip()
     )
     assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name]
     ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split)
@@ -128,3 +126,16 @@ def test_generated_sets_are_seeded():
     assert a.fingerprint != b.fingerprint != c.fingerprint
     assert a.fingerprint == make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=1).fingerprint
     assert Path(data.bundled_path("test")).name == "sudoku_extreme_synth_v1_test.csv"
+
+
+@pytest.mark.parametrize("split", ["test", "train"])
+def test_every_bundled_puzzle_is_solved_by_the_oracle_and_its_label_verifies(split):
+    from arena_envs.sudoku.solver import solve_batch
+
+    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split)
+    q, a = ps.arrays.questions, ps.arrays.solutions
+    assert all(v.ok for v in ps.verify_batch(ps.puzzles, list(a.astype(np.int64))))
+    sols, guesses, found = solve_batch(q)
+    assert found.all()
+    np.testing.assert_array_equal(sols, a)  # unique solutions: the oracle finds the stored one
+    np.testing.assert_array_equal(guesses, ps.arrays.ratings)  # stored ratings are our solver's

@@ -51,7 +51,7 @@ def brute_vote(keys, correct, q, k):
             out.append(0.0)
             continue
 
-        def score(a):
+        def score(a, groups=groups):
             qs = [(-math.inf if q[i] is None else q[i]) for i in groups[a]]
             return (len(groups[a]), float(np.mean(qs)))
 
@@ -104,7 +104,7 @@ def test_vote_matches_enumeration(n):
 
 
 def test_vote_monte_carlo_is_close_and_deterministic():
-    n, k = 9, 4
+    k = 4
     keys = ["A", "B", "A", "C", "B", "A", None, "B", "C"]
     correct = [x == "A" for x in keys]
     q = [0.9, 0.5, 0.1, 0.3, 0.8, 0.4, None, 0.2, 0.7]
@@ -136,9 +136,7 @@ def brute_cp(x, n, alpha):
     return lo
 
 
-@pytest.mark.parametrize(
-    ("x", "n"), [(0, 1), (0, 10), (0, 1000), (1, 10), (3, 20), (7, 40), (19, 20), (20, 20)]
-)
+@pytest.mark.parametrize(("x", "n"), [(0, 1), (0, 10), (0, 1000), (1, 10), (3, 20), (7, 40), (19, 20), (20, 20)])
 def test_clopper_pearson_upper(x, n):
     value = metrics.clopper_pearson_upper(x, n)
     if x == n:
@@ -154,7 +152,7 @@ def test_clopper_pearson_upper(x, n):
 
 def test_clopper_pearson_is_monotone_and_validates():
     bounds = [metrics.clopper_pearson_upper(x, 30) for x in range(31)]
-    assert all(a < b for a, b in zip(bounds, bounds[1:]))
+    assert all(a < b for a, b in itertools.pairwise(bounds))
     assert metrics.clopper_pearson_upper(0, 0) == 1.0
     with pytest.raises(ValueError):
         metrics.clopper_pearson_upper(5, 3)

@@ -33,9 +33,7 @@ def test_oracle_scores_one_random_and_copy_score_what_they_score(small_set, tmp_
         oracle = evaluate(small_set, make_agent("oracle"), store, RunOptions(k=2, progress=False)).summary
         copy = evaluate(small_set, make_agent("copy"), store, RunOptions(k=1, progress=False)).summary
         rnd = evaluate(small_set, make_agent("random"), store, RunOptions(k=4, progress=False))
-    assert (
-        oracle.pass_at_1 == 1.0 and oracle.pass_at_k == 1.0 and oracle.coverage == 1.0 and oracle.wrong == 0
-    )
+    assert oracle.pass_at_1 == 1.0 and oracle.pass_at_k == 1.0 and oracle.coverage == 1.0 and oracle.wrong == 0
     assert oracle.n_candidates == 2 * len(small_set.puzzles)
     assert copy.pass_at_1 == 0.0 and copy.wrong == len(small_set.puzzles)
     # random on 4x4 does solve some puzzles; its score must equal an independent count of its answers
@@ -53,9 +51,7 @@ def test_oracle_scores_one_random_and_copy_score_what_they_score(small_set, tmp_
 def test_budgeted_solver_abstains_and_is_sound(tmp_path):
     hard = make_puzzle_set("arena/SudokuExtreme-v0", split="test")
     with ResultStore(tmp_path / "r.sqlite") as store:
-        s = evaluate(
-            hard, make_agent("budgeted:max_nodes=4"), store, RunOptions(limit=40, progress=False)
-        ).summary
+        s = evaluate(hard, make_agent("budgeted:max_nodes=4"), store, RunOptions(limit=40, progress=False)).summary
     assert 0 < s.coverage < 1
     assert s.wrong == 0 and s.sound
     assert s.wrong_rate_upper95 == pytest.approx(1 - 0.05 ** (1 / s.answered))
@@ -73,9 +69,7 @@ def test_rerun_does_not_redo_work(small_set, tmp_path):
 def test_shards_merge_into_the_full_run(small_set, tmp_path):
     full_db, merged_db = tmp_path / "full.sqlite", tmp_path / "merged.sqlite"
     with ResultStore(full_db) as store:
-        full = evaluate(
-            small_set, make_agent("random:seed=5"), store, RunOptions(k=2, progress=False)
-        ).summary
+        full = evaluate(small_set, make_agent("random:seed=5"), store, RunOptions(k=2, progress=False)).summary
     for i in range(3):
         with ResultStore(tmp_path / f"s{i}.sqlite") as store:
             part = evaluate(
@@ -109,7 +103,7 @@ def test_agent_protocol_violations_are_clear(small_set, tmp_path):
     with ResultStore(tmp_path / "r.sqlite") as store:
         with pytest.raises(AgentError, match="returned 9 candidate lists for 10 puzzles"):
             evaluate(small_set, Short(), store, RunOptions(limit=10, batch_size=10, progress=False))
-        with pytest.raises(AgentError, match="raised RuntimeError: boom.*rerun to resume"):
+        with pytest.raises(AgentError, match=r"raised RuntimeError: boom.*rerun to resume"):
             evaluate(small_set, Crashes(), store, RunOptions(limit=10, progress=False))
 
 
@@ -194,15 +188,11 @@ def test_killed_run_resumes_with_every_result_exactly_once(tmp_path, small_set):
     redone = set(log2.read_text().split()) & committed
     assert not redone, f"resumed run redid committed puzzles {sorted(redone)[:3]}"
     with sqlite3.connect(db) as con:
-        keys = con.execute(
-            "SELECT puzzle_id, sample_index, COUNT(*) FROM candidates GROUP BY 1, 2"
-        ).fetchall()
+        keys = con.execute("SELECT puzzle_id, sample_index, COUNT(*) FROM candidates GROUP BY 1, 2").fetchall()
     assert len(keys) == 48 * 3 and all(c == 1 for _, _, c in keys)
     # the resumed result equals an uninterrupted run of the same agent
     with ResultStore(tmp_path / "fresh.sqlite") as store:
-        fresh = evaluate(
-            small_set, make_agent("random:seed=11"), store, RunOptions(k=3, limit=48, progress=False)
-        )
+        fresh = evaluate(small_set, make_agent("random:seed=11"), store, RunOptions(k=3, limit=48, progress=False))
     assert float(pass1) == pytest.approx(fresh.summary.pass_at_1, abs=1e-12)
     assert json.loads(json.dumps(fresh.summary.to_dict()))["n_candidates"] == 144
     assert Path(db).exists()

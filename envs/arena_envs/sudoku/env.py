@@ -19,7 +19,7 @@ Step mode (``arena/SudokuExtremeStep-v0``), for RL with sb3-contrib's MaskablePP
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -49,7 +49,7 @@ class SudokuEnvConfig:
 
 
 class _SudokuEnvBase(gym.Env[np.ndarray, Any]):
-    metadata = {"render_modes": ["ansi", "human"], "render_fps": 4}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 4}
 
     def __init__(self, render_mode: str | None = None, **options: Any) -> None:
         self.config = build_config(SudokuEnvConfig, options, what=type(self).__name__)
@@ -120,10 +120,9 @@ class SudokuAnswerEnv(_SudokuEnvBase):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._done:
             raise RuntimeError("the episode is over; call reset() before step()")
+        answer = action
         if isinstance(action, dict):
             answer = None if int(action.get("abstain", 0)) else action.get("grid")
-        else:
-            answer = action
         verdict = self.puzzle_set.verify(self.puzzle, answer) if answer is not None else Verdict.abstain()
         self._attempts += 1
         if verdict.ok:
@@ -192,9 +191,7 @@ class SudokuStepEnv(_SudokuEnvBase):
         r, c, digit = cell // s, cell % s, digit + 1
         info = {**self._info(), "cell": (r, c), "digit": digit}
         if self._board[r, c] != 0:
-            return self._end(
-                -1.0, Verdict(False, f"r{r + 1}c{c + 1} is not empty", (("filled", r, c),)), info
-            )
+            return self._end(-1.0, Verdict(False, f"r{r + 1}c{c + 1} is not empty", (("filled", r, c),)), info)
         clash = self._board.ravel()[self._peers[cell]] == digit
         self._board[r, c] = digit
         if clash.any():

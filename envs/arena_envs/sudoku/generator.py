@@ -55,9 +55,9 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     PROFILE: Profile(
         hard_share=0.75,
-        target_base=8,
-        target_p=1 / 26,
-        max_steps=5000,
+        target_base=12,
+        target_p=1 / 30,
+        max_steps=6000,
         min_clues=17,
         max_clues=36,
         easy_clues=(24, 36),
@@ -242,9 +242,7 @@ def _read_partial(path: Path) -> dict[int, dict]:
     return done
 
 
-def generate_split(
-    out: Path, n: int, seed: int, workers: int = 1, progress: bool = True
-) -> tuple[str, list[dict]]:
+def generate_split(out: Path, n: int, seed: int, workers: int = 1, progress: bool = True) -> tuple[str, list[dict]]:
     """Write ``out`` (CSV ``source,question,answer,rating``) atomically; return (sha256, rows).
 
     Finished puzzles are appended to ``out.partial.jsonl`` as they complete, so a killed run resumes.

@@ -30,8 +30,7 @@ def render_board(grid: np.ndarray, shape: SudokuShape | None = None, *, coordina
         if r % br == 0:
             lines.append(sep)
         cells = " | ".join(
-            " ".join("." if v == 0 else str(int(v)) for v in g[r, b * bc : (b + 1) * bc])
-            for b in range(s // bc)
+            " ".join("." if v == 0 else str(int(v)) for v in g[r, b * bc : (b + 1) * bc]) for b in range(s // bc)
         )
         lines.append((f"{r + 1:>3} " if coordinates else "") + "| " + cells + " |")
     lines.append(sep)

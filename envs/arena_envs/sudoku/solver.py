@@ -270,9 +270,7 @@ def check_grid(grid: np.ndarray, shape: SudokuShape) -> np.ndarray:
     arr = np.asarray(grid)
     s = shape.size
     if arr.shape != (s, s):
-        raise ValueError(
-            f"expected a {s}x{s} grid for box {shape.box_rows}x{shape.box_cols}, got shape {arr.shape}"
-        )
+        raise ValueError(f"expected a {s}x{s} grid for box {shape.box_rows}x{shape.box_cols}, got shape {arr.shape}")
     if arr.dtype.kind not in "iu":
         raise ValueError(f"expected an integer grid, got dtype {arr.dtype}")
     if arr.min() < 0 or arr.max() > s:
@@ -298,9 +296,7 @@ def solve(
     s = shape.size
     out = np.zeros((1, s * s), dtype=np.int32)
     seed_int = -1 if seed is None else int(seed) % (2**31 - 1)
-    found, guesses, nodes, exhausted = _search(
-        _to_mask(arr, s), peers, units, lines, s, 1, max_nodes, seed_int, out
-    )
+    found, guesses, nodes, exhausted = _search(_to_mask(arr, s), peers, units, lines, s, 1, max_nodes, seed_int, out)
     return SolveResult(
         solution=_from_mask(out[0], s) if found else None,
         guesses=int(guesses),

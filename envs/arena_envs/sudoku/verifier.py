@@ -101,16 +101,10 @@ def verify_batch(
         stacked = answers
     else:
         stack_idx_list = [
-            i
-            for i, a in enumerate(answers)
-            if isinstance(a, np.ndarray) and a.dtype.kind in "iu" and a.shape == (s, s)
+            i for i, a in enumerate(answers) if isinstance(a, np.ndarray) and a.dtype.kind in "iu" and a.shape == (s, s)
         ]
         stack_idx = np.asarray(stack_idx_list, dtype=np.int64)
-        stacked = (
-            np.stack([answers[i] for i in stack_idx_list])
-            if stack_idx_list
-            else np.zeros((0, s, s), np.int64)
-        )
+        stacked = np.stack([answers[i] for i in stack_idx_list]) if stack_idx_list else np.zeros((0, s, s), np.int64)
 
     ok = np.zeros(n, dtype=bool)
     if len(stack_idx):
