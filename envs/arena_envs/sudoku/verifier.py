@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from arena_envs.answers import cell_name, coerce_grid
 from arena_envs.protocol import Verdict
@@ -116,19 +117,51 @@ def verify_batch(
 
 def _all_rules_hold(puzzles: np.ndarray, answers: np.ndarray, shape: SudokuShape) -> np.ndarray:
     """bool[N]: digits in range, givens kept, each unit holds all s digits (hence each once)."""
-    s = shape.size
-    a = answers.astype(np.int64, copy=False)
-    in_range = ((a >= 1) & (a <= s)).all(axis=(1, 2))
-    givens_kept = ((puzzles == 0) | (puzzles == a)).all(axis=(1, 2))
-    # One bit per digit; a unit of s cells is complete iff the OR of its bits is all ones,
-    # which with exactly s cells means each digit appears once.
-    bits = np.left_shift(1, np.clip(a - 1, 0, s - 1), dtype=np.int64)
+    return _rules_kernel(
+        np.ascontiguousarray(puzzles, dtype=np.int64),
+        np.ascontiguousarray(answers, dtype=np.int64),
+        shape.box_rows,
+        shape.box_cols,
+    )
+
+
+@njit(cache=True)
+def _rules_kernel(puzzles: np.ndarray, answers: np.ndarray, br: int, bc: int) -> np.ndarray:
+    """One compiled pass per answer: range, givens, then a bitmask per row, column and box."""
+    n, s = answers.shape[0], answers.shape[1]
     full = (1 << s) - 1
-    rows_ok = (np.bitwise_or.reduce(bits, axis=2) == full).all(axis=1)
-    cols_ok = (np.bitwise_or.reduce(bits, axis=1) == full).all(axis=1)
-    boxes = bits.reshape(-1, s // shape.box_rows, shape.box_rows, s // shape.box_cols, shape.box_cols)
-    boxes_ok = (np.bitwise_or.reduce(np.bitwise_or.reduce(boxes, axis=4), axis=2) == full).all(axis=(1, 2))
-    return in_range & givens_kept & rows_ok & cols_ok & boxes_ok
+    ok = np.zeros(n, dtype=np.bool_)
+    rows = np.zeros(s, dtype=np.int64)
+    cols = np.zeros(s, dtype=np.int64)
+    boxes = np.zeros(s, dtype=np.int64)
+    for i in range(n):
+        rows[:] = 0
+        cols[:] = 0
+        boxes[:] = 0
+        good = True
+        for r in range(s):
+            for c in range(s):
+                v = answers[i, r, c]
+                if v < 1 or v > s:
+                    good = False
+                    break
+                p = puzzles[i, r, c]
+                if p != 0 and p != v:
+                    good = False
+                    break
+                bit = 1 << (v - 1)
+                rows[r] |= bit
+                cols[c] |= bit
+                boxes[(r // br) * (s // bc) + c // bc] |= bit
+            if not good:
+                break
+        if good:
+            for u in range(s):
+                if rows[u] != full or cols[u] != full or boxes[u] != full:
+                    good = False
+                    break
+        ok[i] = good
+    return ok
 
 
 def _shape_of(puzzle: np.ndarray) -> SudokuShape:
