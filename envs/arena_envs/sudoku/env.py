@@ -29,6 +29,7 @@ from arena_envs.config import ConfigError, build_config
 from arena_envs.protocol import Verdict
 from arena_envs.sudoku.data import SudokuSet, load_set
 from arena_envs.sudoku.render import render_board
+from arena_envs.sudoku.solver import tables
 
 
 @dataclass(frozen=True)
@@ -142,16 +143,7 @@ class SudokuStepEnv(_SudokuEnvBase):
         self._blanks_at_reset = 1
         self._done = True
         # peers[cell] = flat indices of the cells sharing a row, column or box with it (itself excluded)
-        idx = np.arange(s * s).reshape(s, s)
-        peers = []
-        for r in range(s):
-            for c in range(s):
-                box = self.shape.box_index(r, c)
-                same_box = [i for i in range(s * s) if self.shape.box_index(i // s, i % s) == box]
-                cells = set(idx[r, :]) | set(idx[:, c]) | set(same_box)
-                cells.discard(r * s + c)
-                peers.append(sorted(int(x) for x in cells))
-        self._peers = np.asarray(peers, dtype=np.int64)  # [s*s, 3s - br - bc - 1]
+        self._peers = tables(self.shape)[0]  # [s*s, 3s - br - bc - 1]
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

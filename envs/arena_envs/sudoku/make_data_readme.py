@@ -1,6 +1,6 @@
 """Write ``data/README.md`` and ``data/SHA256SUMS`` from the generator's ``*.stats.json`` files.
 
-    python -m arena_envs.sudoku.make_data_readme
+python -m arena_envs.sudoku.make_data_readme
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def main() -> None:
         "sha256sum -c SHA256SUMS",
         "```",
         "",
-        "| file | puzzles | seed | sha256 | clues min/mean/max | rating mean / median / max | rated 0-2 | hard | CPU s/puzzle (all / hard) |",
+        "| file | puzzles | seed | sha256 | clues min/mean/max | rating mean / median / max | rated 0-2 | hard "
+        "| CPU s/puzzle (all / hard) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in stats:

@@ -21,21 +21,15 @@ from numba import njit
 from arena_envs.answers import cell_name, coerce_grid
 from arena_envs.protocol import Verdict
 from arena_envs.sudoku.shape import SudokuShape
+from arena_envs.sudoku.solver import tables
 
 
 @lru_cache(maxsize=8)
 def _units(shape: SudokuShape) -> list[tuple[str, int, np.ndarray]]:
     """(kind, 1-based number, flat cell indices) for every row, column and box."""
     s = shape.size
-    idx = np.arange(s * s).reshape(s, s)
-    units: list[tuple[str, int, np.ndarray]] = []
-    units += [("row", r + 1, idx[r, :]) for r in range(s)]
-    units += [("column", c + 1, idx[:, c]) for c in range(s)]
-    for b in range(s):
-        r0 = (b // (s // shape.box_cols)) * shape.box_rows
-        c0 = (b % (s // shape.box_cols)) * shape.box_cols
-        units.append(("box", b + 1, idx[r0 : r0 + shape.box_rows, c0 : c0 + shape.box_cols].ravel()))
-    return units
+    kinds = ("row", "column", "box")
+    return [(kinds[u // s], u % s + 1, cells) for u, cells in enumerate(tables(shape)[1])]
 
 
 def verify(puzzle: np.ndarray, answer: Any, shape: SudokuShape | None = None) -> Verdict:
