@@ -182,20 +182,26 @@ def generate(
     hard = bool(rng.random() < prof.hard_share)
     if hard:
         clues = _reduce(board, np.ones(n_cells, dtype=bool), rng, floor=prof.min_clues)
+        while clues.sum() > prof.max_clues:  # a minimal puzzle this large is rare; draw another order
+            clues = _reduce(board, np.ones(n_cells, dtype=bool), rng, floor=prof.min_clues)
         target = prof.target_base + int(rng.geometric(prof.target_p)) - 1
         clues, rating, steps = _hill_climb(board, clues, rng, target, prof)
         kind = "hard"
     else:
         lo, hi = prof.easy_clues
         want = int(rng.integers(lo, hi + 1)) if hi > 0 else 0
-        clues = _reduce(board, np.ones(n_cells, dtype=bool), rng, floor=want)
-        unique, rating = board.judge(clues)
         steps = 0
-        # more clues make a puzzle easier: add solution cells back until the rating is small enough
-        while rating > prof.easy_max_rating or clues.sum() < min(want, prof.max_clues):
-            clues[rng.choice(np.flatnonzero(~clues))] = True
+        while True:
+            clues = _reduce(board, np.ones(n_cells, dtype=bool), rng, floor=want)
             unique, rating = board.judge(clues)
-            steps += 1
+            # more clues make a puzzle easier: add solution cells back until the rating is small enough,
+            # without passing the clue ceiling; if the ceiling is hit first, start over with a new order
+            while rating > prof.easy_max_rating and clues.sum() < prof.max_clues:
+                clues[rng.choice(np.flatnonzero(~clues))] = True
+                unique, rating = board.judge(clues)
+                steps += 1
+            if rating <= prof.easy_max_rating:
+                break
         kind = "easy"
     question = board.grid(clues).astype(np.int8)
     return GeneratedPuzzle(question, solution.astype(np.int8), int(rating), kind, steps)
