@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from arena_envs.config import ConfigError, build_config
+from arena_envs.config import ConfigError, build_config, parse_value
 from arena_envs.protocol import Agent
 
 from arena_agents.baselines import (
@@ -60,20 +60,6 @@ for _entry in (
 DEFAULT_AGENTS = ("oracle", "budgeted:max_nodes=8", "random", "copy")
 
 
-def _parse_value(text: str) -> Any:
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low in ("none", "null"):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     name, _, rest = spec.partition(":")
     name = name.strip()
@@ -89,7 +75,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
             if i != 0 or not fields:
                 raise ConfigError(f"agent spec {spec!r}: write options as key=value (known: {fields})")
             key, value = fields[0], part
-        options[key.strip()] = _parse_value(value.strip())
+        options[key.strip()] = parse_value(value.strip())
     return name, options
 
 

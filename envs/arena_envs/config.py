@@ -9,6 +9,21 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def parse_value(text: str) -> Any:
+    """A command-line option value: bool, None, int, float, else the string itself."""
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
 class ConfigError(ValueError):
     """A user-supplied configuration is invalid; the message says how to fix it."""
 

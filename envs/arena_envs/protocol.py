@@ -24,6 +24,7 @@ __all__ = [
     "PuzzleSet",
     "Verdict",
     "config_hash",
+    "config_to_dict",
     "stable_seed",
 ]
 
@@ -192,6 +193,12 @@ def _canonical(obj: Any) -> Any:
     if isinstance(obj, (np.integer, np.floating)):
         return obj.item()
     return obj
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready view of an agent config (dataclass fields plus ``__type__``), as recorded with results."""
+    out = _canonical(config)
+    return out if isinstance(out, dict) else {"value": out}
 
 
 def config_hash(name: str, config: Any) -> str:

@@ -22,14 +22,14 @@ DEFAULT_OUT = "runs/summaries"
 
 
 def _parse_env_options(pairs: Sequence[str]) -> dict[str, Any]:
-    from arena_agents.registry import _parse_value
+    from arena_envs.config import parse_value
 
     options: dict[str, Any] = {}
     for pair in pairs:
         key, eq, value = pair.partition("=")
         if not eq or not key:
             raise ValueError(f"--env-option expects KEY=VALUE, got {pair!r}")
-        options[key.strip()] = _parse_value(value.strip())
+        options[key.strip()] = parse_value(value.strip())
     return options
 
 

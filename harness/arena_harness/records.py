@@ -44,11 +44,6 @@ def decode_answer(text: str | None) -> Any:
     return arr.astype(np.int64) if arr.dtype.kind in "iu" else arr if arr.dtype.kind == "f" else value
 
 
-def answer_key(answer_json: str | None) -> str | None:
-    """Identity of an answer for voting (same grid -> same key)."""
-    return answer_json
-
-
 @dataclass(frozen=True)
 class CandidateRecord:
     """One verified candidate, keyed by (env id, data fingerprint, puzzle id, agent hash, sample index)."""

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arena_envs.protocol import Agent, Candidate, Puzzle, PuzzleSet, Verdict, config_hash
+from arena_envs.protocol import Agent, Candidate, Puzzle, PuzzleSet, Verdict, config_hash, config_to_dict
 from tqdm.auto import tqdm
 
 from arena_harness.provenance import provenance
@@ -120,7 +120,7 @@ def evaluate(
     agent_hash = config_hash(agent.name, agent.config)
     env_id, fp = puzzle_set.env_id, puzzle_set.fingerprint
     puzzles = manifest(puzzle_set, options)
-    store.put_agent(agent_hash, agent.name, agent_kind, _config_dict(agent.config))
+    store.put_agent(agent_hash, agent.name, agent_kind, config_to_dict(agent.config))
     meta = {**provenance(), "argv": sys.argv, "limit": options.limit, **(extra_meta or {})}
     run_id = store.start_run(
         env_id=env_id,
@@ -173,7 +173,7 @@ def evaluate(
         agent_name=agent.name,
         agent_kind=agent_kind,
         agent_hash=agent_hash,
-        agent_config=_config_dict(agent.config),
+        agent_config=config_to_dict(agent.config),
         extra={"shard": str(options.shard), "limit": options.limit, **meta},
     )
     return RunResult(summary=summary, records=records, added=added)
@@ -212,13 +212,3 @@ def _verified_records(
             )
         )
     return records
-
-
-def _config_dict(config: Any) -> dict[str, Any]:
-    import dataclasses
-
-    if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        return {"__type__": type(config).__name__, **dataclasses.asdict(config)}
-    if isinstance(config, dict):
-        return dict(config)
-    return {"repr": repr(config)}
