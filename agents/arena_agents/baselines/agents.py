@@ -54,7 +54,10 @@ class OracleAgent:
             t0 = time.perf_counter()
             found = lookup(SEARCH, p.family, self.name)(p, -1, None)
             cost = Cost(nfe=found.nodes, steps=found.guesses, seconds=time.perf_counter() - t0)
-            out.append([Candidate(found.answer, q=1.0 if found.answer is not None else None, cost=cost)] * k)
+            q = 1.0 if found.answer is not None else None
+            # the search ran once: the copies of its answer cost nothing more
+            repeat = Candidate(found.answer, q=q, cost=Cost(nfe=0, steps=0, seconds=0.0))
+            out.append([Candidate(found.answer, q=q, cost=cost)] + [repeat] * (k - 1))
         return out
 
 
