@@ -247,6 +247,8 @@ def _search(
         # backtrack: return to the parent, whose alternative is now a deduction
         if depth == 0:
             return found, first_guesses if found else guesses, nodes, False
+        if max_nodes > 0 and nodes >= max_nodes:
+            return found, first_guesses if found else guesses, nodes, True
         depth -= 1
         nodes += 1
         ok = _propagate(stack[depth], peers, units, lines, s)
