@@ -99,8 +99,10 @@ class RandomAgent:
             fill = lookup(RANDOM_ANSWER, p.family, self.name)
             row = []
             for sample in range(k):
+                t0 = time.perf_counter()
                 rng = np.random.default_rng(stable_seed(self.config.seed, p.id, sample))
-                row.append(Candidate(fill(p, rng), q=None, cost=Cost(nfe=1)))
+                answer = fill(p, rng)
+                row.append(Candidate(answer, q=None, cost=Cost(nfe=1, seconds=time.perf_counter() - t0)))
             out.append(row)
         return out
 
@@ -112,4 +114,9 @@ class CopyInputAgent:
         self.config = config or CopyInputConfig()
 
     def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
-        return [[Candidate(np.array(p.grid), q=None, cost=Cost(nfe=0))] * k for p in puzzles]
+        out = []
+        for p in puzzles:
+            t0 = time.perf_counter()
+            answer = np.array(p.grid)
+            out.append([Candidate(answer, q=None, cost=Cost(nfe=0, seconds=time.perf_counter() - t0))] * k)
+        return out
