@@ -111,10 +111,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     specs = args.agent or list(DEFAULT_AGENTS)
     agents = [make_agent(spec) for spec in specs]  # fail on a bad spec before any work starts
-    env_options = _parse_env_options(args.env_option)
-    if args.data is not None:
-        env_options["data"] = args.data
-    puzzle_set = make_puzzle_set(args.env, split=args.split, **env_options)
     options = RunOptions(
         k=args.k,
         batch_size=args.batch_size,
@@ -122,6 +118,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         shard=Shard.parse(args.shard),
         progress=not args.no_progress,
     )
+    env_options = _parse_env_options(args.env_option)
+    if args.data is not None:
+        env_options["data"] = args.data
+    puzzle_set = make_puzzle_set(args.env, split=args.split, **env_options)
     print(
         f"{puzzle_set.env_id} split={puzzle_set.split} source={puzzle_set.source} "
         f"puzzles={len(puzzle_set.puzzles)} fingerprint={puzzle_set.fingerprint[:19]}...",

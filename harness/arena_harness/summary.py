@@ -142,11 +142,7 @@ def summarize(
     n_wrong = metrics.wrong_count(ans, cor)
     q_answered = [q for q, a in zip(qs, answered) if a]
     have_q_for_answers = n_answered > 0 and all(q is not None for q in q_answered)
-    aurc = (
-        metrics.aurc(np.asarray([q if q is not None else -np.inf for q in qs], float), ans, cor)
-        if have_q_for_answers
-        else None
-    )
+    aurc = metrics.aurc(qs, ans, cor) if have_q_for_answers else None
     cost_mean = metrics.mean_cost(costs)
     seconds = cost_mean.get("seconds")
     return Summary(

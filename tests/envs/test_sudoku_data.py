@@ -148,3 +148,23 @@ def test_every_bundled_puzzle_is_solved_by_the_oracle_and_its_label_verifies(spl
     assert found.all()
     np.testing.assert_array_equal(sols, a)  # unique solutions: the oracle finds the stored one
     np.testing.assert_array_equal(guesses, ps.arrays.ratings)  # stored ratings are our solver's
+
+
+@pytest.mark.slow
+def test_bundled_rows_regenerate_bit_for_bit():
+    """A sample of rows (easy and hard) from each split equals what the generator makes for its index."""
+    import csv as csv_mod
+
+    from arena_envs.sudoku import generator
+
+    for split in ("test", "train"):
+        require_bundled(split)
+        with data.bundled_path(split).open(newline="") as fh:
+            rows = list(csv_mod.DictReader(fh))
+        easy = [i for i, r in enumerate(rows) if r["source"].endswith("easy")][:2]
+        hard = [i for i, r in enumerate(rows) if r["source"].endswith("hard")][:1]
+        for i in easy + hard:
+            g = generator.generate(generator.BASE_SEED + generator.SPLIT_OFFSET[split], i)
+            assert data.grid_to_string(g.question) == rows[i]["question"]
+            assert data.grid_to_string(g.solution) == rows[i]["answer"]
+            assert (g.rating, f"arena-synth-v1/{g.kind}") == (int(rows[i]["rating"]), rows[i]["source"])
