@@ -14,7 +14,7 @@ import numpy as np
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
 
-from arena_agents.baselines.families import RANDOM_ANSWER, SEARCH, lookup
+from arena_agents.baselines.families import RANDOM_ANSWER, lookup, search_for
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,9 @@ class OracleAgent:
     def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
         out = []
         for p in puzzles:
+            search = search_for(p.family, self.name)
             t0 = time.perf_counter()
-            found = lookup(SEARCH, p.family, self.name)(p, -1, None)
+            found = search(p, -1, None)
             cost = Cost(nfe=found.nodes, steps=found.guesses, seconds=time.perf_counter() - t0)
             q = 1.0 if found.answer is not None else None
             # the search ran once: the copies of its answer cost nothing more
@@ -70,10 +71,9 @@ class BudgetedSolverAgent:
         self.config = config or BudgetedConfig()
 
     def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
-        search = None
         out = []
         for p in puzzles:
-            search = search or lookup(SEARCH, p.family, self.name)
+            search = search_for(p.family, self.name)
             row = []
             for sample in range(k):
                 seed = int(stable_seed(self.config.seed, p.id, sample).generate_state(1)[0])
