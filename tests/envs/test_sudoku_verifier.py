@@ -158,3 +158,48 @@ def test_batch_fast_path_on_stacked_array(public_rows):
 def test_batch_length_mismatch_is_a_clear_error(public_rows):
     with pytest.raises(ValueError, match="3 puzzles but 2 answers"):
         verify_batch(public_rows.questions, [None, None])
+
+
+def test_batch_explains_many_kinds_of_failure_exactly_like_single(public_rows):
+    """Random fills (many repeated digits), copies (empties), overwritten givens, out-of-range values."""
+    rng = np.random.default_rng(7)
+    qs, answers = [], []
+    for _ in range(60):
+        i = int(rng.integers(len(public_rows.questions)))
+        q = public_rows.questions[i].astype(np.int64)
+        a = public_rows.solutions[i].astype(np.int64)
+        kind = rng.integers(5)
+        if kind == 0:
+            ans = np.where(q == 0, rng.integers(1, 10, size=q.shape), q)
+        elif kind == 1:
+            ans = q.copy()
+        elif kind == 2:
+            ans = a.copy()
+            ans[q != 0] = rng.integers(1, 10, size=int((q != 0).sum()))
+        elif kind == 3:
+            ans = a.copy()
+            ans[tuple(rng.integers(9, size=2))] = int(rng.choice([-3, 11]))
+        else:
+            ans = rng.integers(0, 10, size=(9, 9))
+        qs.append(q)
+        answers.append(ans)
+    stacked = np.stack(answers)
+    single = [verify(q, a) for q, a in zip(qs, answers)]
+    assert verify_batch(np.stack(qs), stacked) == single
+    assert verify_batch(np.stack(qs), answers) == single
+    assert {v.reason.split()[0] for v in single} >= {"row", "incomplete:", "given", "malformed"}
+
+
+def test_solved_mask_agrees_with_verdicts(public_rows):
+    from arena_envs.sudoku.verifier import solved_mask
+
+    answers = np.repeat(public_rows.solutions, 4, axis=0).astype(np.int64)
+    puzzles = np.repeat(public_rows.questions, 4, axis=0)
+    answers[1, 0, 0] = answers[1, 0, 0] % 9 + 1
+    answers[6] = 0
+    answers[9, 3, 3] = 12
+    mask = solved_mask(puzzles, answers)
+    assert mask.tolist() == [v.ok for v in verify_batch(puzzles, answers)]
+    assert mask.sum() == 9
+    with pytest.raises(ValueError, match="stacked integer answers"):
+        solved_mask(puzzles, answers.astype(float))

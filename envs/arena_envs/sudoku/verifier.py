@@ -101,12 +101,108 @@ def verify_batch(
         stack_idx = np.asarray(stack_idx_list, dtype=np.int64)
         stacked = np.stack([answers[i] for i in stack_idx_list]) if stack_idx_list else np.zeros((0, s, s), np.int64)
 
-    ok = np.zeros(n, dtype=bool)
+    verdicts: list[Verdict | None] = [None] * n
     if len(stack_idx):
-        ok[stack_idx] = _all_rules_hold(puzzles_arr[stack_idx], stacked, shape)
+        stacked = np.ascontiguousarray(stacked, dtype=np.int64)
+        stacked_puzzles = np.ascontiguousarray(puzzles_arr[stack_idx], dtype=np.int64)
+        ok = _all_rules_hold(stacked_puzzles, stacked, shape)
+        solved = Verdict(ok=True, reason="solved")
+        for i in stack_idx[ok]:
+            verdicts[i] = solved
+        failed = np.flatnonzero(~ok)
+        for j, verdict in zip(failed, _explain_failures(stacked_puzzles[failed], stacked[failed], shape)):
+            verdicts[stack_idx[j]] = verdict
+    return [v if v is not None else verify(puzzles_arr[i], answers[i], shape) for i, v in enumerate(verdicts)]
 
-    solved = Verdict(ok=True, reason="solved")
-    return [solved if ok[i] else verify(puzzles_arr[i], answers[i], shape) for i in range(n)]
+
+def solved_mask(puzzles: np.ndarray, answers: np.ndarray, shape: SudokuShape | None = None) -> np.ndarray:
+    """bool [N]: which of N stacked integer answers [N, s, s] satisfy every rule (no reasons).
+
+    The fast path for rewards in RL rollouts, where only right/wrong matters: one compiled pass, no
+    Verdict objects. ``verify_batch(...)[i].ok == solved_mask(...)[i]`` for integer answers.
+    """
+    p = np.asarray(puzzles)
+    a = np.asarray(answers)
+    if p.ndim != 3 or a.shape != p.shape or a.dtype.kind not in "iu":
+        raise ValueError(
+            f"solved_mask needs stacked integer answers shaped like the puzzles {p.shape}, got "
+            f"{a.shape} {a.dtype}; use verify_batch for anything else"
+        )
+    shape = shape or _shape_of(p[0])
+    return _all_rules_hold(np.ascontiguousarray(p, dtype=np.int64), np.ascontiguousarray(a, dtype=np.int64), shape)
+
+
+def _explain_failures(puzzles: np.ndarray, answers: np.ndarray, shape: SudokuShape) -> list[Verdict]:
+    """The verdicts ``verify`` gives these failing integer answers, found for all of them at once.
+
+    Same rule order as :func:`verify`: out-of-range values, empty cells, changed givens, then repeated
+    digits per unit (rows, columns, boxes; digits ascending). Only the out-of-range case, which needs
+    ``verify``'s exact wording for malformed input, is handed back to it.
+    """
+    m, s = len(answers), shape.size
+    if m == 0:
+        return []
+    out: list[Verdict | None] = [None] * m
+    bad_range = ((answers < 0) | (answers > s)).reshape(m, -1).any(axis=1)
+    for i in np.flatnonzero(bad_range):
+        out[i] = verify(puzzles[i], answers[i], shape)
+
+    empty = (answers == 0) & ~bad_range[:, None, None]
+    for i, cells in _group_cells(np.argwhere(empty)):
+        r, c = cells[0]
+        out[i] = Verdict(
+            ok=False,
+            reason=f"incomplete: {len(cells)} empty cell(s), first at {cell_name(r, c)}",
+            violations=tuple(("empty", a, b) for a, b in cells),
+        )
+
+    changed = (puzzles != 0) & (answers != puzzles)
+    for i, cells in _group_cells(np.argwhere(changed)):
+        if out[i] is None:
+            r, c = cells[0]
+            out[i] = Verdict(
+                ok=False,
+                reason=f"given at {cell_name(r, c)} changed from {puzzles[i, r, c]} to {answers[i, r, c]}",
+                violations=tuple(("given", a, b) for a, b in cells),
+            )
+
+    rest = [i for i in range(m) if out[i] is None]
+    if rest:
+        units = tables(shape)[1]  # [3s, s]
+        values = answers[rest].reshape(len(rest), -1)[:, units]  # [k, 3s, s]
+        # counts[k, u, d] = how often digit d occurs in unit u of answer k
+        flat = (np.arange(len(rest))[:, None, None] * len(units) + np.arange(len(units))[None, :, None]) * (s + 1)
+        counts = np.bincount((flat + values).ravel(), minlength=len(rest) * len(units) * (s + 1))
+        counts = counts.reshape(len(rest), len(units), s + 1)
+        repeats = np.argwhere(counts[:, :, 1:] > 1)  # sorted by (answer, unit, digit), as verify reports them
+        times = counts[repeats[:, 0], repeats[:, 1], repeats[:, 2] + 1].tolist()
+        label = [(kind, number) for kind, number, _ in _units(shape)]
+        groups: dict[int, list[tuple[str, int, int]]] = {}
+        first_times: dict[int, int] = {}
+        for (k, u, d), t in zip(repeats.tolist(), times):
+            if k not in groups:
+                groups[k] = []
+                first_times[k] = t
+            groups[k].append((*label[u], d + 1))
+        for k, violations in groups.items():
+            kind, number, digit = violations[0]
+            out[rest[k]] = Verdict(
+                ok=False,
+                reason=f"{kind} {number} has digit {digit} {first_times[k]} times",
+                violations=tuple(violations),
+            )
+    # a failing answer that broke none of these rules cannot exist; fall back to verify to be safe
+    return [v if v is not None else verify(puzzles[i], answers[i], shape) for i, v in enumerate(out)]
+
+
+def _group_cells(hits: np.ndarray) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Group ``argwhere`` rows (answer, a, b) by answer: [(answer, [(a, b), ...]), ...] in order."""
+    if len(hits) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, hits[1:, 0] != hits[:-1, 0]])
+    ends = np.r_[starts[1:], len(hits)]
+    pairs = hits[:, 1:].tolist()
+    return [(int(hits[a, 0]), [tuple(p) for p in pairs[a:b]]) for a, b in zip(starts, ends)]
 
 
 def _all_rules_hold(puzzles: np.ndarray, answers: np.ndarray, shape: SudokuShape) -> np.ndarray:
