@@ -168,3 +168,18 @@ def test_bundled_rows_regenerate_bit_for_bit():
             assert data.grid_to_string(g.question) == rows[i]["question"]
             assert data.grid_to_string(g.solution) == rows[i]["answer"]
             assert (g.rating, f"arena-synth-v1/{g.kind}") == (int(rows[i]["rating"]), rows[i]["source"])
+
+
+def test_hub_without_huggingface_hub_says_what_to_do(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_hub(name, *args, **kwargs):
+        if name.startswith("huggingface_hub"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_hub)
+    with pytest.raises(DataError, match=r"needs the huggingface_hub package.*or download train\.csv/test\.csv"):
+        make_puzzle_set("arena/SudokuExtreme-v0", data="hub")

@@ -125,7 +125,7 @@ def bundled_path(split: str) -> Path:
     return Path(str(resources.files("arena_envs.sudoku") / "data" / BUNDLED_FILES[split]))
 
 
-def hub_path(split: str) -> Path:  # pragma: no cover - needs internet
+def hub_path(split: str) -> Path:
     """Download ``{split}.csv`` of the original dataset (needs ``huggingface_hub`` and internet)."""
     try:
         from huggingface_hub import hf_hub_download
