@@ -1,0 +1,1 @@
+"""Recursive reasoning models (HRM, TRM, ...). Needs the ``models`` extra (torch)."""

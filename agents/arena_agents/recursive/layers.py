@@ -1,0 +1,147 @@
+"""Building blocks shared by the recursive models (HRM, TRM and their descendants).
+
+Conventions follow the published HRM/TRM code so that parameter counts and numbers are comparable:
+no biases, RMSNorm without a gain computed in fp32, post-norm residual blocks, SwiGLU feed-forward
+layers, 1-D rotary position embeddings over the row-major grid (prefix tokens first), truncated LeCun
+normal initialisation. Shapes use B = batch, L = sequence length, D = hidden size, H = heads, Dh = D / H.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+try:  # optional: flash-attn is only built on CUDA machines
+    from flash_attn import flash_attn_func  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the machine
+    flash_attn_func = None
+
+
+def swiglu_hidden(dim: int, expansion: float = 4.0, multiple: int = 256) -> int:
+    """Intermediate width of a SwiGLU layer: round_up(round(expansion * dim * 2/3), multiple).
+
+    The 2/3 keeps the parameter count of a ReLU MLP with the same expansion (three matrices, not two);
+    for D = 512 this gives 1536.
+    """
+    width = round(expansion * dim * 2 / 3)
+    return -(-width // multiple) * multiple
+
+
+def trunc_lecun_normal_(weight: torch.Tensor, fan_in: int | None = None) -> torch.Tensor:
+    """Truncated LeCun normal: N(0, 1/fan_in) cut at 2 standard deviations, rescaled so the std is exact.
+
+    A normal truncated at +-2 sigma has std 0.8796 sigma, so we sample with sigma / 0.8796.
+    """
+    fan_in = fan_in if fan_in is not None else weight.shape[-1]
+    std = 1.0 / math.sqrt(fan_in)
+    truncated_std = 0.87962566103423978  # std of N(0,1) restricted to [-2, 2]
+    with torch.no_grad():
+        nn.init.trunc_normal_(
+            weight, mean=0.0, std=std / truncated_std, a=-2 * std / truncated_std, b=2 * std / truncated_std
+        )
+    return weight
+
+
+class Linear(nn.Linear):
+    """A bias-free (by default) linear layer with truncated LeCun normal init."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = False) -> None:
+        super().__init__(in_features, out_features, bias=bias)
+        trunc_lecun_normal_(self.weight, in_features)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+
+def rms_norm(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """x / sqrt(mean(x^2) + eps) over the last axis, computed in fp32, returned in x's dtype. No gain."""
+    x32 = x.float()
+    return (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)).to(x.dtype)
+
+
+class SwiGLU(nn.Module):
+    """down(silu(gate(x)) * up(x)); gate and up share one matrix [D -> 2F]."""
+
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.gate_up = Linear(dim, 2 * hidden)
+        self.down = Linear(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        gate, up = self.gate_up(x).chunk(2, dim=-1)
+        return self.down(F.silu(gate) * up)
+
+
+class RotaryEmbedding(nn.Module):
+    """1-D rotary position embedding: cos/sin tables [L, Dh] for positions 0..L-1 (base 10000)."""
+
+    def __init__(self, head_dim: int, max_len: int, base: float = 10000.0) -> None:
+        super().__init__()
+        inv_freq = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+        angles = torch.outer(torch.arange(max_len, dtype=torch.float32), inv_freq)  # [L, Dh/2]
+        angles = torch.cat([angles, angles], dim=-1)  # [L, Dh]: the two halves rotate together
+        self.register_buffer("cos", angles.cos(), persistent=False)
+        self.register_buffer("sin", angles.sin(), persistent=False)
+
+    def forward(self, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.cos[:length], self.sin[:length]
+
+
+def apply_rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs (x_i, x_{i+Dh/2}) by the position's angle. x: [B, L, H, Dh]; cos/sin: [L, Dh]."""
+    half = x.shape[-1] // 2
+    rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+    cos, sin = cos[None, :, None, :].to(x.dtype), sin[None, :, None, :].to(x.dtype)
+    return x * cos + rotated * sin
+
+
+class Attention(nn.Module):
+    """Non-causal multi-head self-attention with RoPE; flash-attn when installed, else PyTorch SDPA."""
+
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"hidden size {dim} is not divisible by {heads} heads")
+        self.heads, self.head_dim = heads, dim // heads
+        self.qkv = Linear(dim, 3 * dim)
+        self.out = Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        b, length, _ = x.shape
+        q, k, v = self.qkv(x).view(b, length, 3, self.heads, self.head_dim).unbind(dim=2)  # [B, L, H, Dh]
+        if rope is not None:
+            q, k = apply_rotary(q, *rope), apply_rotary(k, *rope)
+        if flash_attn_func is not None and x.is_cuda and x.dtype in (torch.float16, torch.bfloat16):
+            y = flash_attn_func(q, k, v, causal=False)  # pragma: no cover - CUDA only
+        else:
+            y = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)).transpose(1, 2)
+        return self.out(y.reshape(b, length, -1))
+
+
+class TokenMixer(nn.Module):
+    """The MLP-mixer replacement for attention (TRM-MLP): a SwiGLU across the sequence axis. No positions."""
+
+    def __init__(self, length: int, hidden: int) -> None:
+        super().__init__()
+        self.mlp = SwiGLU(length, hidden)
+
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        return self.mlp(x.transpose(1, 2)).transpose(1, 2)  # mix [B, D, L] along L
+
+
+class Block(nn.Module):
+    """Post-norm residual block: x = rms(x + mix(x)); x = rms(x + swiglu(x))."""
+
+    def __init__(
+        self, dim: int, heads: int, *, mixer_length: int | None = None, mixer_hidden: int = 512, eps: float = 1e-5
+    ) -> None:
+        super().__init__()
+        self.mix: nn.Module = TokenMixer(mixer_length, mixer_hidden) if mixer_length else Attention(dim, heads)
+        self.mlp = SwiGLU(dim, swiglu_hidden(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        x = rms_norm(x + self.mix(x, rope), self.eps)
+        return rms_norm(x + self.mlp(x), self.eps)
