@@ -1,0 +1,129 @@
+"""Tiny Recursive Model (TRM; Jolicoeur-Martineau, 2025): one small network applied recursively.
+
+Symbols follow the paper: x is the embedded question, y the current answer (latent), z the reasoning
+latent. One *supervision step* runs T cycles; a cycle is n latent updates followed by one answer update
+
+    z <- net(z + y + x)   (n times)
+    y <- net(y + z)
+
+The first T-1 cycles run without gradient, the last one with it, and the carry (y, z) is detached
+before the next supervision step (deep supervision, up to ``max_steps`` = 16). The answer is read from
+y by a linear head; a halting head reads y at position 0 and is trained with BCE on "the answer is
+exactly right" (``q_halt > 0`` halts at training time; evaluation runs every step).
+
+Shapes: B batch, P = prefix_len puzzle-embedding tokens, S = seq_len grid tokens, L = P + S, D hidden.
+This file holds the model only; losses, deep-supervision training and the agent wrapper come with the
+trainer (issue 3).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from arena_agents.recursive.layers import Block, Linear, RotaryEmbedding
+
+
+@dataclass(frozen=True)
+class TRMConfig:
+    vocab_size: int = 11  # Sudoku: PAD, blank, digits 1..9
+    seq_len: int = 81  # S
+    hidden: int = 512  # D
+    heads: int = 8
+    layers: int = 2  # blocks in the single network
+    n_latent: int = 6  # n: latent updates per cycle (6 Sudoku, 4 Maze/ARC)
+    t_cycles: int = 3  # T: cycles per supervision step
+    max_steps: int = 16  # supervision steps
+    prefix_len: int = 16  # P: 1 learned puzzle-embedding token + 15 zero tokens
+    num_puzzle_ids: int = 1  # Sudoku/Maze: one shared prefix; ARC: one per augmented task
+    mlp_mixer: bool = False  # TRM-MLP: a SwiGLU over the sequence instead of attention (no positions)
+    mixer_hidden: int = 512
+    rope_base: float = 10000.0
+
+    def __post_init__(self) -> None:
+        if self.t_cycles < 1 or self.n_latent < 1 or self.max_steps < 1:
+            raise ValueError("t_cycles, n_latent and max_steps must be >= 1")
+        if self.hidden % self.heads:
+            raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
+
+
+class TRM(nn.Module):
+    def __init__(self, config: TRMConfig) -> None:
+        super().__init__()
+        c = self.config = config
+        length = c.prefix_len + c.seq_len
+        self.embed = nn.Embedding(c.vocab_size, c.hidden)
+        nn.init.trunc_normal_(
+            self.embed.weight, std=1 / math.sqrt(c.hidden), a=-2 / math.sqrt(c.hidden), b=2 / math.sqrt(c.hidden)
+        )
+        # the learned part of the prefix (the papers train it with its own optimizer; not counted in the size)
+        self.puzzle_emb = nn.Parameter(torch.zeros(c.num_puzzle_ids, c.hidden))
+        mixer = length if c.mlp_mixer else None
+        self.net = nn.ModuleList(
+            Block(c.hidden, c.heads, mixer_length=mixer, mixer_hidden=c.mixer_hidden) for _ in range(c.layers)
+        )
+        self.rope = None if c.mlp_mixer else RotaryEmbedding(c.hidden // c.heads, length, c.rope_base)
+        self.lm_head = Linear(c.hidden, c.vocab_size)
+        self.q_head = nn.Linear(c.hidden, 2)  # (q_halt, q_continue); only q_halt is trained in TRM
+        nn.init.zeros_(self.q_head.weight)
+        nn.init.constant_(self.q_head.bias, -5.0)  # start by never halting
+        # fixed random initial latents, broadcast over batch and positions (not trained)
+        self.register_buffer("y_init", nn.init.trunc_normal_(torch.empty(c.hidden), std=1.0, a=-2, b=2))
+        self.register_buffer("z_init", nn.init.trunc_normal_(torch.empty(c.hidden), std=1.0, a=-2, b=2))
+
+    def size(self) -> int:
+        """Parameters as the papers count them (the puzzle embedding excluded)."""
+        return sum(p.numel() for name, p in self.named_parameters() if name != "puzzle_emb")
+
+    def input_embedding(self, tokens: torch.Tensor, puzzle_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """x: [B, L, D] = [prefix(puzzle id) ; sqrt(D) * embed(tokens)]. tokens: [B, S] int64."""
+        b = tokens.shape[0]
+        c = self.config
+        ids = puzzle_ids if puzzle_ids is not None else torch.zeros(b, dtype=torch.long, device=tokens.device)
+        prefix = torch.zeros(b, c.prefix_len, c.hidden, device=tokens.device, dtype=self.embed.weight.dtype)
+        prefix[:, 0] = self.puzzle_emb[ids]
+        return torch.cat([prefix, self.embed(tokens) * math.sqrt(c.hidden)], dim=1)
+
+    def initial_carry(self, batch: int, device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(y, z), each [B, L, D], from the fixed initial latents."""
+        length = self.config.prefix_len + self.config.seq_len
+        shape = (batch, length, self.config.hidden)
+        return self.y_init.to(device).expand(shape).clone(), self.z_init.to(device).expand(shape).clone()
+
+    def _net(self, h: torch.Tensor) -> torch.Tensor:
+        rope = self.rope(h.shape[1]) if self.rope is not None else None
+        for block in self.net:
+            h = block(h, rope)
+        return h
+
+    def _cycle(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        for _ in range(self.config.n_latent):
+            z = self._net(z + y + x)
+        y = self._net(y + z)
+        return y, z
+
+    def step(
+        self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One supervision step. Returns (y, z) detached for the next step, logits [B, S, V], q_halt [B]."""
+        with torch.no_grad():
+            for _ in range(self.config.t_cycles - 1):
+                y, z = self._cycle(x, y, z)
+        y, z = self._cycle(x, y, z)  # the only cycle that carries gradient
+        logits = self.lm_head(y[:, self.config.prefix_len :])
+        q_halt = self.q_head(y[:, 0]).float()[:, 0]
+        return y.detach(), z.detach(), logits, q_halt
+
+    @torch.no_grad()
+    def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fixed-step inference (a batch finishes together): (predicted tokens [B, S], sigmoid(q_halt) [B])."""
+        x = self.input_embedding(tokens)
+        y, z = self.initial_carry(tokens.shape[0], tokens.device)
+        logits = q = None
+        for _ in range(steps or self.config.max_steps):
+            y, z, logits, q = self.step(x, y, z)
+        assert logits is not None and q is not None
+        return logits.argmax(-1), torch.sigmoid(q)
