@@ -145,3 +145,61 @@ class Block(nn.Module):
     def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         x = rms_norm(x + self.mix(x, rope), self.eps)
         return rms_norm(x + self.mlp(x), self.eps)
+
+
+class PuzzleInput(nn.Module):
+    """x = [prefix ; sqrt(D) * embed(tokens)]: [B, P + S, D].
+
+    The prefix holds P tokens: the first is a learned embedding of the puzzle id (one shared id for Sudoku
+    and Maze, one per augmented task for ARC), the rest are zeros. The papers train ``puzzle_emb`` with
+    its own optimiser and leave it out of their parameter counts.
+    """
+
+    def __init__(self, vocab_size: int, dim: int, prefix_len: int, num_puzzle_ids: int = 1) -> None:
+        super().__init__()
+        self.dim, self.prefix_len = dim, prefix_len
+        self.embed = nn.Embedding(vocab_size, dim)
+        std = 1 / math.sqrt(dim)
+        nn.init.trunc_normal_(self.embed.weight, std=std, a=-2 * std, b=2 * std)
+        self.puzzle_emb = nn.Parameter(torch.zeros(num_puzzle_ids, dim))
+
+    def forward(self, tokens: torch.Tensor, puzzle_ids: torch.Tensor | None = None) -> torch.Tensor:
+        b = tokens.shape[0]
+        ids = puzzle_ids if puzzle_ids is not None else torch.zeros(b, dtype=torch.long, device=tokens.device)
+        prefix = torch.zeros(b, self.prefix_len, self.dim, device=tokens.device, dtype=self.embed.weight.dtype)
+        if self.prefix_len:
+            prefix[:, 0] = self.puzzle_emb[ids]
+        return torch.cat([prefix, self.embed(tokens) * math.sqrt(self.dim)], dim=1)
+
+
+class Stack(nn.Module):
+    """Blocks applied in order, sharing one rotary table (None for the token-mixer variant)."""
+
+    def __init__(self, blocks: list[Block], rope: RotaryEmbedding | None) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(blocks)
+        self.rope = rope
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        rope = self.rope(h.shape[1]) if self.rope is not None else None
+        for block in self.blocks:
+            h = block(h, rope)
+        return h
+
+
+def counted_parameters(module: nn.Module) -> int:
+    """Parameters as the HRM/TRM papers count them: everything but the puzzle embedding."""
+    return sum(p.numel() for name, p in module.named_parameters() if not name.endswith("puzzle_emb"))
+
+
+def q_head(dim: int) -> nn.Linear:
+    """(q_halt, q_continue) logits from position 0; weight 0 and bias -5, so a fresh model never halts."""
+    head = nn.Linear(dim, 2)
+    nn.init.zeros_(head.weight)
+    nn.init.constant_(head.bias, -5.0)
+    return head
+
+
+def fixed_latent(dim: int) -> torch.Tensor:
+    """An initial latent vector, truncated normal with std 1; registered as a buffer, never trained."""
+    return nn.init.trunc_normal_(torch.empty(dim), std=1.0, a=-2.0, b=2.0)

@@ -18,13 +18,21 @@ trainer (issue 3).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from arena_agents.recursive.layers import Block, Linear, RotaryEmbedding
+from arena_agents.recursive.layers import (
+    Block,
+    Linear,
+    PuzzleInput,
+    RotaryEmbedding,
+    Stack,
+    counted_parameters,
+    fixed_latent,
+    q_head,
+)
 
 
 @dataclass(frozen=True)
@@ -55,37 +63,24 @@ class TRM(nn.Module):
         super().__init__()
         c = self.config = config
         length = c.prefix_len + c.seq_len
-        self.embed = nn.Embedding(c.vocab_size, c.hidden)
-        nn.init.trunc_normal_(
-            self.embed.weight, std=1 / math.sqrt(c.hidden), a=-2 / math.sqrt(c.hidden), b=2 / math.sqrt(c.hidden)
-        )
-        # the learned part of the prefix (the papers train it with its own optimizer; not counted in the size)
-        self.puzzle_emb = nn.Parameter(torch.zeros(c.num_puzzle_ids, c.hidden))
+        self.inputs = PuzzleInput(c.vocab_size, c.hidden, c.prefix_len, c.num_puzzle_ids)
         mixer = length if c.mlp_mixer else None
-        self.net = nn.ModuleList(
-            Block(c.hidden, c.heads, mixer_length=mixer, mixer_hidden=c.mixer_hidden) for _ in range(c.layers)
+        self.net = Stack(
+            [Block(c.hidden, c.heads, mixer_length=mixer, mixer_hidden=c.mixer_hidden) for _ in range(c.layers)],
+            None if c.mlp_mixer else RotaryEmbedding(c.hidden // c.heads, length, c.rope_base),
         )
-        self.rope = None if c.mlp_mixer else RotaryEmbedding(c.hidden // c.heads, length, c.rope_base)
         self.lm_head = Linear(c.hidden, c.vocab_size)
-        self.q_head = nn.Linear(c.hidden, 2)  # (q_halt, q_continue); only q_halt is trained in TRM
-        nn.init.zeros_(self.q_head.weight)
-        nn.init.constant_(self.q_head.bias, -5.0)  # start by never halting
-        # fixed random initial latents, broadcast over batch and positions (not trained)
-        self.register_buffer("y_init", nn.init.trunc_normal_(torch.empty(c.hidden), std=1.0, a=-2, b=2))
-        self.register_buffer("z_init", nn.init.trunc_normal_(torch.empty(c.hidden), std=1.0, a=-2, b=2))
+        self.q_head = q_head(c.hidden)  # (q_halt, q_continue); TRM trains only q_halt
+        self.register_buffer("y_init", fixed_latent(c.hidden))
+        self.register_buffer("z_init", fixed_latent(c.hidden))
 
     def size(self) -> int:
         """Parameters as the papers count them (the puzzle embedding excluded)."""
-        return sum(p.numel() for name, p in self.named_parameters() if name != "puzzle_emb")
+        return counted_parameters(self)
 
     def input_embedding(self, tokens: torch.Tensor, puzzle_ids: torch.Tensor | None = None) -> torch.Tensor:
-        """x: [B, L, D] = [prefix(puzzle id) ; sqrt(D) * embed(tokens)]. tokens: [B, S] int64."""
-        b = tokens.shape[0]
-        c = self.config
-        ids = puzzle_ids if puzzle_ids is not None else torch.zeros(b, dtype=torch.long, device=tokens.device)
-        prefix = torch.zeros(b, c.prefix_len, c.hidden, device=tokens.device, dtype=self.embed.weight.dtype)
-        prefix[:, 0] = self.puzzle_emb[ids]
-        return torch.cat([prefix, self.embed(tokens) * math.sqrt(c.hidden)], dim=1)
+        """x: [B, L, D] from tokens [B, S] (int64)."""
+        return self.inputs(tokens, puzzle_ids)
 
     def initial_carry(self, batch: int, device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(y, z), each [B, L, D], from the fixed initial latents."""
@@ -93,16 +88,10 @@ class TRM(nn.Module):
         shape = (batch, length, self.config.hidden)
         return self.y_init.to(device).expand(shape).clone(), self.z_init.to(device).expand(shape).clone()
 
-    def _net(self, h: torch.Tensor) -> torch.Tensor:
-        rope = self.rope(h.shape[1]) if self.rope is not None else None
-        for block in self.net:
-            h = block(h, rope)
-        return h
-
     def _cycle(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         for _ in range(self.config.n_latent):
-            z = self._net(z + y + x)
-        y = self._net(y + z)
+            z = self.net(z + y + x)
+        y = self.net(y + z)
         return y, z
 
     def step(
