@@ -396,9 +396,10 @@ def _init_state(st: np.ndarray, givens: np.ndarray, geo: np.ndarray, place: np.n
         bit = 1 << (d - 1)
         box, i, j = cell_box[cell, 0], cell_box[cell, 1], cell_box[cell, 2]
         bo = box * lanes
+        keep = st[bo + i * bc + j] & bit  # empty if an earlier given of this box had the same digit
         for lane in range(ncell):
             st[bo + lane] &= ~bit
-        st[bo + i * bc + j] = bit  # (a box repeating a digit ends with an empty cell: caught later)
+        st[bo + i * bc + j] = keep
         st[bo + ncell + i] &= ~bit
         st[bo + ncell + br + j] &= ~bit
         b_i, b_j = box // br, box % br
@@ -541,8 +542,8 @@ def _search(
     frame = np.empty((depth_cap, 3), np.int64)  # the pending negation: band, value bit, configuration
     cap = geo[G_CAP]
     lanes = geo[G_LANES]
-    calls = np.zeros((cap, 4), np.int64)
-    masks = np.zeros((cap, lanes), np.int32)
+    calls = np.empty((cap, 4), np.int64)  # every slot is written before it is read
+    masks = np.empty((cap, lanes), np.int32)
     n_max = max(geo[G_BR], geo[G_BC])
     tri = np.zeros((n_max, n_max), np.int32)
     asserted = np.zeros(lanes, np.int32)
