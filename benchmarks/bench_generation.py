@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from arena_envs.registry import make_puzzle_set
 from arena_envs.sudoku import generator, solver
 

@@ -12,9 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from arena_envs.config import ConfigError, build_config, parse_value
-from arena_envs.protocol import Agent
-
 from arena_agents.baselines import (
     BudgetedConfig,
     BudgetedSolverAgent,
@@ -25,6 +22,8 @@ from arena_agents.baselines import (
     RandomAgent,
     RandomConfig,
 )
+from arena_envs.config import ConfigError, build_config, parse_value
+from arena_envs.protocol import Agent
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,6 @@ def _agent_label(s: Any) -> str:
 def cmd_eval(args: argparse.Namespace) -> int:
     from arena_agents.registry import DEFAULT_AGENTS, agent_kind, make_agent
     from arena_envs.registry import make_puzzle_set
-
     from arena_harness.runner import RunOptions, Shard, evaluate
     from arena_harness.store import ResultStore
 
@@ -220,7 +219,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     from arena_envs.config import ConfigError, DataError
-
     from arena_harness.runner import AgentError
     from arena_harness.store import StoreError
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from arena_envs.protocol import Candidate, Verdict
 
 

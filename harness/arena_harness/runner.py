@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from arena_envs.protocol import Agent, Candidate, Puzzle, PuzzleSet, Verdict, config_hash, config_to_dict
 from tqdm.auto import tqdm
 
+from arena_envs.protocol import Agent, Candidate, Puzzle, PuzzleSet, Verdict, config_hash, config_to_dict
 from arena_harness.provenance import provenance
 from arena_harness.records import CandidateRecord
 from arena_harness.store import ResultStore

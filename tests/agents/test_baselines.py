@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from arena_agents.registry import AGENTS, make_agent, parse_spec
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Agent, config_hash

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import arena_envs
 import gymnasium as gym
 import numpy as np
 import pytest
-from arena_envs.config import ConfigError
-from arena_envs.registry import TASKS
 from gymnasium.utils.env_checker import check_env
 from gymnasium.vector import SyncVectorEnv
+
+import arena_envs
+from arena_envs.config import ConfigError
+from arena_envs.registry import TASKS
 
 # Small-data variants keep the suite fast; the default (bundled 9x9) is checked too.
 CONFIGS = [{}, {"size": 4, "count": 50}, {"size": 6, "count": 20}]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from arena_envs.config import ConfigError, DataError
 from arena_envs.registry import make_puzzle_set
 from arena_envs.sudoku import data, tokens

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from arena_envs.sudoku import generator, solver
 from arena_envs.sudoku.verifier import verify
 

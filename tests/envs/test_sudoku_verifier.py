@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from arena_envs.sudoku.shape import SudokuShape
 from arena_envs.sudoku.verifier import verify, verify_batch
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+
 from arena_harness import metrics
 
 Q_LEVELS = [None, -math.inf, 0.0, 0.5, 1.0, 2.0, math.nan]  # few levels -> many ties; NaN behaves as None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from arena_agents.registry import make_agent
 from arena_envs.protocol import Candidate
 from arena_envs.registry import make_puzzle_set

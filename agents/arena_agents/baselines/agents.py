@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from arena_envs.config import ConfigError
-from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
 
 from arena_agents.baselines.families import RANDOM_ANSWER, lookup, search_for
+from arena_envs.config import ConfigError
+from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+
 from arena_envs.protocol import Puzzle
 
 
