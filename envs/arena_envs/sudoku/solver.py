@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from arena_envs.sudoku.shape import SudokuShape
 from numba import njit
+
+from arena_envs.sudoku.shape import SudokuShape
 
 
 @dataclass(frozen=True)
