@@ -2,7 +2,7 @@
 
 ``OPTIONS`` is ``key=value`` pairs separated by commas (``budgeted:max_nodes=32,seed=1``); a single
 value without a key sets the agent's first option (``budgeted:32``). Unknown agents or options fail
-with a message that lists what exists. Later issues add ``trm:PATH``, ``llm:MODEL`` and so on here.
+with a message that lists what exists. ``trm:PATH`` and ``hrm:PATH`` load checkpoints written by ``arena train``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from arena_agents.baselines import (
     RandomAgent,
     RandomConfig,
 )
+from arena_agents.recursive.agent_config import RecursiveAgentConfig
 from arena_envs.config import ConfigError, build_config, parse_value
 from arena_envs.protocol import Agent
 
@@ -55,6 +56,27 @@ for _entry in (
     AgentEntry("copy", "baseline", CopyInputConfig, CopyInputAgent, "returns the input grid unchanged"),
 ):
     register_agent(_entry)
+
+
+def _recursive_factory(kind: str) -> Callable[[Any], Agent]:
+    def make(config: RecursiveAgentConfig) -> Agent:
+        try:
+            from arena_agents.recursive.agent import RecursiveAgent
+        except ImportError as exc:  # torch is an optional extra
+            raise ConfigError(
+                f"the {kind} agent needs torch and safetensors: pip install 'puzzle-arena[models]' ({exc})"
+            ) from None
+        return RecursiveAgent(config, expected_kind=kind)
+
+    return make
+
+
+for _kind, _title in (("trm", "Tiny Recursive Model"), ("hrm", "Hierarchical Reasoning Model")):
+    register_agent(
+        AgentEntry(
+            _kind, "recursive", RecursiveAgentConfig, _recursive_factory(_kind), f"{_title} checkpoint: {_kind}:PATH"
+        )
+    )
 
 DEFAULT_AGENTS = ("oracle", "budgeted:max_nodes=8", "random", "copy")
 

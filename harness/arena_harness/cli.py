@@ -96,7 +96,11 @@ def format_table(summaries: Sequence[Any]) -> str:
 
 
 def _agent_label(s: Any) -> str:
-    opts = {k: v for k, v in s.agent_config.items() if k != "__type__"}
+    opts = {
+        k: (v[:12] if k.endswith("sha256") else v)
+        for k, v in s.agent_config.items()
+        if k != "__type__" and v is not None
+    }
     if not opts:
         return s.agent_name
     return s.agent_name + ":" + ",".join(f"{k}={v}" for k, v in opts.items())
@@ -141,6 +145,32 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         print(format_table(summaries))
         print(f"\nresults: {args.db} (candidates), {args.out}/ (summaries)", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    try:
+        from arena_agents.recursive.train import main_echo, make_train_config, train
+    except ImportError as exc:
+        raise ValueError(
+            f"`arena train` needs torch and safetensors: pip install 'puzzle-arena[models]' ({exc})"
+        ) from None
+
+    options = _parse_env_options(args.set)
+    for key in ("steps", "global_batch", "device", "seed"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    env_options = _parse_env_options(args.env_option)
+    if args.data is not None:
+        env_options["data"] = args.data
+    config = make_train_config(args.model, args.env, options, env_options)
+    out = args.out or f"runs/train/{args.model}"
+    result = train(
+        config, out, restart=args.restart, max_seconds=args.max_minutes and args.max_minutes * 60, echo=main_echo
+    )
+    if result.last_eval is not None:
+        print(json.dumps(result.last_eval, indent=2))
+    print(f"run: {out} (log.jsonl, checkpoints; evaluate with --agent {args.model}:{out})", file=sys.stderr)
     return 0
 
 
@@ -201,6 +231,28 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print summaries as JSON instead of a table")
     ev.add_argument("--no-progress", action="store_true")
     ev.set_defaults(func=cmd_eval)
+
+    tr = sub.add_parser("train", help="train a recursive model (TRM or HRM) on an environment's training split")
+    tr.add_argument("--model", choices=["trm", "hrm"], default="trm")
+    tr.add_argument("--env", default=DEFAULT_ENV)
+    tr.add_argument("--data", default=None, help="bundled | generated | hub | PATH.csv (original format)")
+    tr.add_argument("--env-option", "-o", action="append", default=[], metavar="KEY=VALUE", help="e.g. -o size=4")
+    tr.add_argument(
+        "--set",
+        "-s",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a training or model setting, e.g. -s lr=3e-4 -s mlp_mixer=true -s hidden=128",
+    )
+    tr.add_argument("--steps", type=int, default=None, help="optimiser steps (default 50000)")
+    tr.add_argument("--global-batch", type=int, default=None, help="samples per optimiser step (default 768)")
+    tr.add_argument("--device", default=None, help="auto | cpu | cuda")
+    tr.add_argument("--seed", type=int, default=None)
+    tr.add_argument("--out", default=None, help="run directory (default runs/train/MODEL); an existing run resumes")
+    tr.add_argument("--restart", action="store_true", help="discard the run in --out instead of resuming it")
+    tr.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    tr.set_defaults(func=cmd_train)
 
     sub.add_parser("envs", help="list environments").set_defaults(func=cmd_envs)
     sub.add_parser("agents", help="list agents and their options").set_defaults(func=cmd_agents)

@@ -1,11 +1,11 @@
-"""Sudoku augmentation keeps puzzles valid; the stream is seeded and sized as asked."""
+"""Sudoku augmentation keeps puzzles valid and inverts exactly; the slot sampler is a pure function of its key."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from arena_agents.recursive.data import random_symmetry, sudoku_stream
+from arena_agents.recursive.data import SlotSampler, SudokuCodec, TrainingArrays, random_symmetry
 from arena_envs.registry import make_puzzle_set
 from arena_envs.sudoku.shape import SudokuShape
 from arena_envs.sudoku.solver import count_solutions
@@ -35,15 +35,32 @@ def test_every_symmetry_maps_a_puzzle_and_its_solution_to_a_puzzle_and_its_solut
     assert len(seen) > 25
 
 
-def test_stream_is_seeded_and_shaped(public_rows):
-    a = sudoku_stream(public_rows.questions, public_rows.solutions, seed=1, batch_size=4)
-    b = sudoku_stream(public_rows.questions, public_rows.solutions, seed=1, batch_size=4)
-    c = sudoku_stream(public_rows.questions, public_rows.solutions, seed=1, batch_size=4, rank=1, world_size=2)
-    xa, ya = next(a)
-    xb, yb = next(b)
-    xc, _ = next(c)
-    assert xa.shape == ya.shape == (4, 81) and xa.dtype == np.int64
-    assert np.array_equal(xa, xb) and np.array_equal(ya, yb)
-    assert not np.array_equal(xa, xc)
-    for x, y in zip(tokens_to_grids(xa), tokens_to_grids(ya)):
-        assert verify(x, y).ok
+def test_inverse_undoes_every_symmetry(public_rows):
+    rng = np.random.default_rng(3)
+    a = public_rows.solutions[:3]
+    for _ in range(50):
+        sym = random_symmetry(SudokuShape.of_size(9), rng)
+        assert np.array_equal(sym.invert(sym.apply(a)), a)
+
+
+def _sampler(public_rows, **kw):
+    data = TrainingArrays(public_rows.questions, public_rows.solutions, SudokuCodec(9))
+    return SlotSampler(data, **{"seed": 1, "augment": True, "explore_prob": 0.5, "max_steps": 16, **kw})
+
+
+def test_slot_samples_are_pure_functions_of_seed_slot_and_refill(public_rows):
+    a, b, other_seed = _sampler(public_rows), _sampler(public_rows), _sampler(public_rows, seed=2)
+    x, y = a.draw(5, 3), b.draw(5, 3)
+    assert x.inputs.shape == x.labels.shape == (81,) and x.inputs.dtype == np.int64
+    assert np.array_equal(x.inputs, y.inputs) and np.array_equal(x.labels, y.labels) and x.min_steps == y.min_steps
+    assert not np.array_equal(x.inputs, a.draw(5, 4).inputs)
+    assert not np.array_equal(x.inputs, a.draw(6, 3).inputs)
+    assert not np.array_equal(x.inputs, other_seed.draw(5, 3).inputs)
+    draws = [a.draw(slot, 0) for slot in range(200)]
+    for d in draws[:20]:
+        assert verify(tokens_to_grids(d.inputs), tokens_to_grids(d.labels)).ok
+    explored = [d.min_steps for d in draws if d.min_steps]
+    assert 60 < len(explored) < 140 and min(explored) >= 2 and max(explored) <= 16
+    plain = _sampler(public_rows, augment=False, explore_prob=0.0).draw(0, 0)
+    assert plain.min_steps == 0
+    assert any(np.array_equal(tokens_to_grids(plain.inputs), q) for q in public_rows.questions)

@@ -459,3 +459,19 @@ BAD_CALLS = {
 def test_invalid_arguments_raise_value_error(name):
     with pytest.raises(ValueError):
         BAD_CALLS[name]()
+
+
+def test_auroc_matches_pair_counting_with_ties():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = int(rng.integers(2, 30))
+        scores = rng.integers(0, 5, n).astype(float)  # many ties
+        positive = rng.random(n) < 0.5
+        pos, neg = scores[positive], scores[~positive]
+        if not len(pos) or not len(neg):
+            assert math.isnan(metrics.auroc(scores, positive))
+            continue
+        pairs = [(1.0 if p > q else 0.5 if p == q else 0.0) for p in pos for q in neg]
+        assert metrics.auroc(scores, positive) == pytest.approx(sum(pairs) / len(pairs))
+    assert metrics.auroc([0.9, 0.8, 0.1], [True, True, False]) == 1.0
+    assert metrics.auroc([0.1, 0.8, 0.9], [True, True, False]) == 0.0

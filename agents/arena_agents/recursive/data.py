@@ -5,17 +5,25 @@ Sudoku (HRM/TRM): every sample is a training puzzle under a fresh random symmetr
 inside each band, and of stacks and the columns inside each stack. The question and the solution get
 the same transform, so every augmented pair is a valid puzzle with its solution. Token layout as in
 ``arena_envs.sudoku.tokens``: PAD 0, blank 1, digit d -> d + 1.
+
+Sampling follows the published trainers' *persistent carry*: a global batch has ``B`` slots, each slot
+holds one puzzle until the model halts on it, and only then takes a new one. Here the n-th puzzle a slot
+takes is a pure function of (seed, slot, n): which training puzzle, which symmetry, whether it is an
+exploration sample. So any split of the slots over data-parallel processes, or a run resumed from a
+checkpoint, sees exactly the samples one uninterrupted process would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
+from arena_envs.config import ConfigError
+from arena_envs.protocol import PuzzleSet
 from arena_envs.sudoku.shape import SudokuShape
-from arena_envs.sudoku.tokens import grids_to_tokens
+from arena_envs.sudoku.tokens import grids_to_tokens, tokens_to_grids, vocab_size
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,13 @@ class SudokuSymmetry:
             g = np.swapaxes(g, -1, -2)
         return g[..., self.rows, :][..., :, self.cols]
 
+    def invert(self, grids: np.ndarray) -> np.ndarray:
+        """The exact inverse of :meth:`apply` (maps a prediction on the transformed puzzle back)."""
+        g = np.asarray(grids)[..., np.argsort(self.rows), :][..., :, np.argsort(self.cols)]
+        if self.transpose:
+            g = np.swapaxes(g, -1, -2)
+        return np.argsort(self.digits)[g].astype(np.asarray(grids).dtype)
+
 
 def _nested_permutation(rng: np.random.Generator, groups: int, size: int) -> np.ndarray:
     """Permute the groups (bands or stacks) and the lines inside each group."""
@@ -50,30 +65,102 @@ def random_symmetry(shape: SudokuShape, rng: np.random.Generator) -> SudokuSymme
     return SudokuSymmetry(digits, transpose, rows, cols)
 
 
-def sudoku_stream(
-    questions: np.ndarray,
-    solutions: np.ndarray,
-    *,
-    seed: int,
-    batch_size: int,
-    augment: bool = True,
-    rank: int = 0,
-    world_size: int = 1,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Endless batches of (input tokens [B, s*s], label tokens [B, s*s]) as int64.
+class Codec(Protocol):
+    """How a puzzle family becomes token sequences for a recursive model, and how predictions come back."""
 
-    Each process of a data-parallel run draws its own stream (the seed is combined with its rank), so
-    ``world_size`` processes with ``batch_size`` each see a global batch of ``world_size * batch_size``.
-    """
-    questions = np.asarray(questions)
-    solutions = np.asarray(solutions)
-    shape = SudokuShape.of_size(questions.shape[-1])
-    rng = np.random.default_rng(np.random.SeedSequence([seed, rank, world_size]))
-    while True:
-        idx = rng.integers(len(questions), size=batch_size)
-        q, a = questions[idx].copy(), solutions[idx].copy()
-        if augment:
-            for i in range(batch_size):
-                sym = random_symmetry(shape, rng)
-                q[i], a[i] = sym.apply(q[i]), sym.apply(a[i])
-        yield grids_to_tokens(q), grids_to_tokens(a)
+    family: str
+    grid_shape: tuple[int, ...]
+    vocab_size: int
+    seq_len: int
+
+    def encode(self, grids: np.ndarray) -> np.ndarray: ...  # [N, *grid_shape] -> int64 [N, seq_len]
+
+    def decode(self, tokens: np.ndarray) -> np.ndarray: ...  # [N, seq_len] -> [N, *grid_shape]
+
+    def random_transform(self, rng: np.random.Generator) -> SudokuSymmetry: ...
+
+
+@dataclass(frozen=True)
+class SudokuCodec:
+    size: int = 9
+    family: str = "sudoku"
+
+    @property
+    def shape(self) -> SudokuShape:
+        return SudokuShape.of_size(self.size)
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        return (self.size, self.size)
+
+    @property
+    def vocab_size(self) -> int:
+        return vocab_size(self.size)
+
+    @property
+    def seq_len(self) -> int:
+        return self.size * self.size
+
+    def encode(self, grids: np.ndarray) -> np.ndarray:
+        return grids_to_tokens(grids)
+
+    def decode(self, tokens: np.ndarray) -> np.ndarray:
+        return tokens_to_grids(np.clip(tokens, 0, self.size + 1), self.size)
+
+    def random_transform(self, rng: np.random.Generator) -> SudokuSymmetry:
+        return random_symmetry(self.shape, rng)
+
+
+def codec_for(family: str, grid_shape: tuple[int, ...]) -> Codec:
+    """The codec of a puzzle family at a grid size; later families (Maze, ARC) register here."""
+    if family == "sudoku":
+        return SudokuCodec(int(grid_shape[-1]))
+    raise ConfigError(f"recursive models have no token layout for the {family!r} family yet")
+
+
+@dataclass(frozen=True)
+class TrainingArrays:
+    """Questions and solutions of a training split, as grids (no tokens, no copies per augmentation)."""
+
+    questions: np.ndarray  # [N, *grid_shape]
+    solutions: np.ndarray  # [N, *grid_shape]
+    codec: Codec
+
+    @staticmethod
+    def from_puzzle_set(puzzle_set: PuzzleSet) -> TrainingArrays:
+        puzzles = list(puzzle_set.puzzles)
+        if not puzzles:
+            raise ConfigError(f"{puzzle_set.env_id} split {puzzle_set.split!r} has no puzzles to train on")
+        labels = [puzzle_set.label(p) for p in puzzles]
+        if any(label is None for label in labels):
+            raise ConfigError(f"{puzzle_set.env_id} split {puzzle_set.split!r} has puzzles without solutions")
+        questions = np.stack([p.grid for p in puzzles])
+        codec = codec_for(puzzles[0].family, questions.shape[1:])
+        return TrainingArrays(questions, np.stack(labels), codec)
+
+
+@dataclass(frozen=True)
+class Sample:
+    inputs: np.ndarray  # int64 [seq_len]
+    labels: np.ndarray  # int64 [seq_len]
+    min_steps: int  # exploration: the model may not halt before this many steps (0 = no minimum)
+
+
+class SlotSampler:
+    """The n-th sample of slot g is a pure function of (seed, g, n). See the module docstring."""
+
+    def __init__(self, data: TrainingArrays, *, seed: int, augment: bool, explore_prob: float, max_steps: int) -> None:
+        self.data, self.seed, self.augment = data, seed, augment
+        self.explore_prob, self.max_steps = explore_prob, max_steps
+
+    def draw(self, slot: int, refill: int) -> Sample:
+        rng = np.random.default_rng([self.seed, slot, refill])
+        i = int(rng.integers(len(self.data.questions)))
+        q, a = self.data.questions[i], self.data.solutions[i]
+        if self.augment:
+            transform = self.data.codec.random_transform(rng)
+            q, a = transform.apply(q), transform.apply(a)
+        explore = self.max_steps > 1 and rng.random() < self.explore_prob
+        min_steps = int(rng.integers(2, self.max_steps + 1)) if explore else 0
+        codec = self.data.codec
+        return Sample(codec.encode(q[None])[0], codec.encode(a[None])[0], min_steps)

@@ -10,8 +10,8 @@ approximation, which replaces backpropagation through time. The carry is detache
 A Q head on z_H at position 0 gives (q_halt, q_continue) logits for adaptive computation time.
 
 Shapes: B batch, P = prefix_len (1 puzzle-embedding token), S = seq_len, L = P + S, D hidden.
-This file holds the network; its ACT training loop (exploration, Q-continue targets) comes with the
-trainer (issue 3).
+The ACT training loop (exploration, Q-continue targets from a second no-grad step) lives in
+``train.py``, which drives the model through ``forward``, the same interface as TRM.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from arena_agents.recursive.layers import (
     PuzzleInput,
     RotaryEmbedding,
     Stack,
+    StepOutput,
+    block_flops,
     counted_parameters,
     fixed_latent,
     q_head,
@@ -96,6 +98,23 @@ class HRM(nn.Module):
         logits = self.lm_head(z_h[:, c.prefix_len :])
         q = self.q_head(z_h[:, 0]).float()
         return z_h.detach(), z_l.detach(), logits, q
+
+    def forward(
+        self, tokens: torch.Tensor, carry: tuple[torch.Tensor, torch.Tensor], puzzle_ids: torch.Tensor | None = None
+    ) -> StepOutput:
+        """One ACT step from tokens [B, S] and carry (z_H, z_L)."""
+        z_h, z_l, logits, q = self.step(self.inputs(tokens, puzzle_ids), *carry)
+        return StepOutput((z_h, z_l), logits, q[:, 0], q[:, 1])
+
+    def nfe_per_step(self) -> int:
+        """Module applications per ACT step: H_cycles * L_cycles of f_L plus H_cycles of f_H."""
+        return self.config.h_cycles * (self.config.l_cycles + 1)
+
+    def flops_per_step(self) -> int:
+        c = self.config
+        block = block_flops(c.hidden, c.prefix_len + c.seq_len)
+        blocks = c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers)
+        return blocks * block + 2 * c.seq_len * c.hidden * c.vocab_size
 
     @torch.no_grad()
     def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -9,6 +9,7 @@ normal initialisation. Shapes use B = batch, L = sequence length, D = hidden siz
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,19 @@ try:  # optional: flash-attn is only built on CUDA machines
     from flash_attn import flash_attn_func  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on the machine
     flash_attn_func = None
+
+
+class StepOutput(NamedTuple):
+    """What one supervision (TRM) or ACT (HRM) step returns to the trainer and the agent.
+
+    carry: the detached latents for the next step, each [B, L, D]; logits [B, S, V]; q_halt [B] (fp32);
+    q_continue [B] for HRM's ACT, None for TRM (which trains only the halting logit).
+    """
+
+    carry: tuple[torch.Tensor, torch.Tensor]
+    logits: torch.Tensor
+    q_halt: torch.Tensor
+    q_continue: torch.Tensor | None
 
 
 def swiglu_hidden(dim: int, expansion: float = 4.0, multiple: int = 256) -> int:
@@ -203,3 +217,19 @@ def q_head(dim: int) -> nn.Linear:
 def fixed_latent(dim: int) -> torch.Tensor:
     """An initial latent vector, truncated normal with std 1; registered as a buffer, never trained."""
     return nn.init.trunc_normal_(torch.empty(dim), std=1.0, a=-2.0, b=2.0)
+
+
+def block_flops(dim: int, length: int, *, mixer_length: int | None = None, mixer_hidden: int = 512) -> int:
+    """Multiply-add FLOPs (2 per MAC) of one :class:`Block` on one sequence of ``length`` tokens.
+
+    Attention: qkv 2*L*D*3D, scores and weighted sum 2 * 2*L*L*D, output 2*L*D*D. Token mixer: a SwiGLU
+    over L applied to each of the D channels, 2*D*(L*2F + F*L). SwiGLU MLP: 2*L*(D*2F + F*D). Norms,
+    activations and RoPE are elementwise and left out, as in the usual 6*N*T accounting.
+    """
+    f = swiglu_hidden(dim)
+    mlp = 2 * length * 3 * dim * f
+    if mixer_length is not None:
+        mix = 2 * dim * 3 * mixer_length * mixer_hidden
+    else:
+        mix = 2 * length * 4 * dim * dim + 4 * length * length * dim
+    return mlp + mix

@@ -12,6 +12,7 @@ needs no epsilon and is bounded. Per step t, with bias corrections bc1 = 1 - b1^
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import torch
@@ -79,3 +80,44 @@ class EMA:
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         self.shadow = {k: v.clone() for k, v in state.items()}
+
+
+class SignSGD(torch.optim.Optimizer):
+    """The puzzle-embedding optimiser of the published HRM/TRM code: p <- p * (1 - lr * wd) - lr * sign(g).
+
+    The embeddings there are sparse (one row per puzzle id); a sign step moves every touched row by the same
+    amount whatever the size of its gradient, which is why it gets its own learning rate.
+    """
+
+    def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict], lr: float = 1e-4, weight_decay: float = 0.1):
+        if lr < 0 or weight_decay < 0:
+            raise ValueError(f"invalid SignSGD settings lr={lr} weight_decay={weight_decay}")
+        super().__init__(params, {"lr": lr, "weight_decay": weight_decay})
+
+    @torch.no_grad()
+    def step(self, closure=None):  # torch.optim.Optimizer signature
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                touched = p.grad.ne(0).any(dim=-1, keepdim=True) if p.dim() > 1 else p.grad.ne(0)
+                decay = torch.where(touched, 1 - group["lr"] * group["weight_decay"], 1.0)
+                p.mul_(decay).sub_(torch.sign(p.grad), alpha=group["lr"])
+        return loss
+
+
+def lr_factor(step: int, *, warmup: int, total: int, schedule: str = "constant", min_ratio: float = 1.0) -> float:
+    """Learning-rate multiplier at optimiser step ``step`` (0-based).
+
+    Linear warmup from 0 over ``warmup`` steps, then ``constant`` (TRM: 1.0) or ``cosine`` decay from 1 to
+    ``min_ratio`` at ``total`` steps (HRM's cosine-with-warmup, used by the later models).
+    """
+    if step < warmup:
+        return (step + 1) / warmup
+    if schedule == "constant":
+        return 1.0
+    if schedule != "cosine":
+        raise ValueError(f"unknown schedule {schedule!r}; choose constant or cosine")
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))

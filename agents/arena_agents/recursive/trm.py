@@ -12,8 +12,8 @@ y by a linear head; a halting head reads y at position 0 and is trained with BCE
 exactly right" (``q_halt > 0`` halts at training time; evaluation runs every step).
 
 Shapes: B batch, P = prefix_len puzzle-embedding tokens, S = seq_len grid tokens, L = P + S, D hidden.
-This file holds the model only; losses, deep-supervision training and the agent wrapper come with the
-trainer (issue 3).
+The trainer (``train.py``) drives it through ``forward`` (tokens and carry in, one supervision step out),
+the same interface as HRM; ``solve`` is fixed-step inference.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from arena_agents.recursive.layers import (
     PuzzleInput,
     RotaryEmbedding,
     Stack,
+    StepOutput,
+    block_flops,
     counted_parameters,
     fixed_latent,
     q_head,
@@ -105,6 +107,24 @@ class TRM(nn.Module):
         logits = self.lm_head(y[:, self.config.prefix_len :])
         q_halt = self.q_head(y[:, 0]).float()[:, 0]
         return y.detach(), z.detach(), logits, q_halt
+
+    def forward(
+        self, tokens: torch.Tensor, carry: tuple[torch.Tensor, torch.Tensor], puzzle_ids: torch.Tensor | None = None
+    ) -> StepOutput:
+        """One supervision step from tokens [B, S] and carry (y, z); x is re-embedded every step."""
+        y, z, logits, q_halt = self.step(self.input_embedding(tokens, puzzle_ids), *carry)
+        return StepOutput((y, z), logits, q_halt, None)
+
+    def nfe_per_step(self) -> int:
+        """Applications of the network per supervision step: T cycles of (n latent + 1 answer) updates."""
+        return self.config.t_cycles * (self.config.n_latent + 1)
+
+    def flops_per_step(self) -> int:
+        """Forward FLOPs of one supervision step on one puzzle (all T cycles, the answer head included)."""
+        c = self.config
+        length = c.prefix_len + c.seq_len
+        block = block_flops(c.hidden, length, mixer_length=length if c.mlp_mixer else None, mixer_hidden=c.mixer_hidden)
+        return self.nfe_per_step() * c.layers * block + 2 * c.seq_len * c.hidden * c.vocab_size
 
     @torch.no_grad()
     def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

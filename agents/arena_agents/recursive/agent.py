@@ -1,0 +1,108 @@
+"""A trained TRM or HRM checkpoint as an arena agent.
+
+Fixed-step inference: every sequence in a batch runs the same number of supervision steps, so a batch
+finishes together (the papers evaluate with all 16 steps). ``q`` is sigmoid(q_halt) after the last step.
+The k candidates of a puzzle are folded into the batch; see :class:`RecursiveAgentConfig` for how they
+differ. Cost per candidate: NFE (network applications), supervision steps, a forward-FLOPs estimate and
+the batch's wall time divided among its sequences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+
+from arena_agents.recursive.agent_config import RecursiveAgentConfig
+from arena_agents.recursive.checkpoint import CheckpointError, load_weights, resolve_weights_path
+from arena_agents.recursive.data import codec_for
+from arena_agents.recursive.models import build_model, model_config
+from arena_envs.config import ConfigError
+from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
+
+
+def _sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class RecursiveAgent:
+    def __init__(self, config: RecursiveAgentConfig, expected_kind: str | None = None) -> None:
+        path = resolve_weights_path(config.path)
+        digest = _sha256(path)
+        if config.checkpoint_sha256 and config.checkpoint_sha256 != digest:
+            raise CheckpointError(f"{path} has sha256 {digest}, not the {config.checkpoint_sha256} asked for")
+        weights = load_weights(path)
+        if expected_kind is not None and weights.kind != expected_kind:
+            raise ConfigError(f"{path} is a {weights.kind} checkpoint; use {weights.kind}:{config.path}")
+        self.name = weights.kind
+        self.config = dataclasses.replace(config, checkpoint_sha256=digest)
+        self.model_config = model_config(weights.kind, weights.model_config)
+        self.model = build_model(weights.kind, self.model_config)
+        try:
+            self.model.load_state_dict(weights.state)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{path} does not fit its own model config: {exc}") from None
+        if config.device == "auto":
+            self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        else:
+            self.device = torch.device(config.device)
+        self.model.to(self.device).eval()
+        self.bf16 = config.bf16 if config.bf16 is not None else self.device.type == "cuda"
+        self.family = weights.metadata.get("family", "sudoku")
+        self.grid_shape = tuple(weights.metadata.get("grid_shape", ()))
+        self.codec = codec_for(self.family, self.grid_shape)
+        self.steps = config.steps or int(self.model_config.max_steps)
+        self.parameters = int(self.model.size())
+        self.metadata = weights.metadata
+
+    def _check(self, puzzle: Puzzle) -> None:
+        if puzzle.family != self.family or tuple(puzzle.grid.shape) != self.grid_shape:
+            raise ConfigError(
+                f"this checkpoint was trained on {self.family} {self.grid_shape}; puzzle {puzzle.id} is "
+                f"{puzzle.family} {tuple(puzzle.grid.shape)}"
+            )
+
+    @torch.no_grad()
+    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
+        for p in puzzles:
+            self._check(p)
+        jobs = []  # (puzzle index, transform or None, transformed grid)
+        for i, p in enumerate(puzzles):
+            for sample in range(k):
+                if sample == 0:
+                    jobs.append((i, None, p.grid))
+                    continue
+                rng = np.random.default_rng(stable_seed(self.config.seed, p.id, sample))
+                transform = self.codec.random_transform(rng)
+                jobs.append((i, transform, transform.apply(p.grid)))
+        out: list[list[Candidate]] = [[] for _ in puzzles]
+        nfe = self.steps * self.model.nfe_per_step()
+        flops = float(self.steps * self.model.flops_per_step())
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if self.bf16 else nullcontext()
+        for lo in range(0, len(jobs), self.config.batch_size):
+            chunk = jobs[lo : lo + self.config.batch_size]
+            started = time.perf_counter()
+            tokens = torch.from_numpy(self.codec.encode(np.stack([g for _, _, g in chunk]))).to(self.device)
+            carry = self.model.initial_carry(len(chunk), self.device)
+            for _ in range(self.steps):
+                with autocast:
+                    step = self.model(tokens, carry)
+                carry = step.carry
+            predicted = self.codec.decode(step.logits.argmax(-1).cpu().numpy())
+            q = torch.sigmoid(step.q_halt.float()).cpu().numpy()
+            seconds = (time.perf_counter() - started) / len(chunk)
+            for (i, transform, _), answer, qi in zip(chunk, predicted, q):
+                if transform is not None:
+                    answer = transform.invert(answer)
+                cost = Cost(nfe=nfe, steps=self.steps, flops=flops, seconds=seconds)
+                out[i].append(Candidate(answer.astype(puzzles[i].grid.dtype), q=float(qi), cost=cost))
+        return out

@@ -1,0 +1,145 @@
+"""Checkpoints of the recursive models: weights as safetensors, trainer state as a tensors-only torch file.
+
+Nothing here unpickles arbitrary objects: weights go through ``safetensors`` (with the model kind and config
+as JSON metadata) and the trainer state (optimiser moments, carry, slot counters) is loaded with
+``torch.load(weights_only=True)``. A checkpoint is a directory, written under a temporary name and renamed
+into place, so an interrupted save never leaves a half-written checkpoint behind.
+
+    RUN/
+      ckpt-00001000/
+        model.safetensors       raw weights
+        ema.safetensors         EMA weights (what evaluation uses), when EMA is on
+        trainer.pt              step, optimiser states, EMA bookkeeping (rank 0)
+        carry-rank0.pt ...      each data-parallel process's slots: latents, samples, step counters
+        train_config.json
+      latest                    name of the newest complete checkpoint
+      model.safetensors         the weights to evaluate (EMA when on), refreshed at every checkpoint
+      log.jsonl                 one JSON object per logged step / evaluation
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from arena_envs.config import ConfigError
+
+MODEL_FILE = "model.safetensors"
+EMA_FILE = "ema.safetensors"
+TRAINER_FILE = "trainer.pt"
+LATEST = "latest"
+
+
+class CheckpointError(ConfigError):
+    """A checkpoint that is missing, corrupt or for another model."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    kind: str  # "trm" | "hrm"
+    model_config: dict[str, Any]
+    state: dict[str, torch.Tensor]
+    metadata: dict[str, Any]  # family, grid shape, training step, eval accuracy ...
+
+
+def save_weights(
+    path: Path, kind: str, model_config: Mapping[str, Any], state: Mapping[str, torch.Tensor], **meta: Any
+) -> None:
+    """Write a safetensors file atomically, with the model kind and config as metadata."""
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+    metadata = {"format": "puzzle-arena-recursive-v1", "kind": kind, "model_config": json.dumps(dict(model_config))}
+    metadata.update({k: json.dumps(v) for k, v in meta.items()})
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata=metadata)
+    os.replace(tmp, path)
+
+
+def resolve_weights_path(path: str | Path) -> Path:
+    """A weights file from a path: the file itself, a run directory, or a checkpoint directory."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        for candidate in (p / MODEL_FILE, p / EMA_FILE):
+            if candidate.is_file():
+                return candidate
+        raise CheckpointError(f"{p} holds no {MODEL_FILE}; pass a run directory, a checkpoint or a .safetensors file")
+    if not p.is_file():
+        raise CheckpointError(f"checkpoint {p} does not exist; train one with `arena train` or check the path")
+    return p
+
+
+def load_weights(path: str | Path) -> Weights:
+    p = resolve_weights_path(path)
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(p), framework="pt") as fh:
+            raw_meta = fh.metadata() or {}
+        state = load_file(str(p))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"{p} is not a readable safetensors checkpoint ({exc}); re-export or retrain it"
+        ) from None
+    if raw_meta.get("format") != "puzzle-arena-recursive-v1":
+        raise CheckpointError(f"{p} was not written by `arena train` (no puzzle-arena metadata)")
+    meta = {k: json.loads(v) for k, v in raw_meta.items() if k not in ("format", "kind", "model_config")}
+    return Weights(raw_meta["kind"], json.loads(raw_meta["model_config"]), state, meta)
+
+
+def save_state(path: Path, state: Mapping[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(dict(state), tmp)
+    os.replace(tmp, path)
+
+
+def load_state(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise CheckpointError(f"{path} is missing: the checkpoint is incomplete; delete it to resume from an older one")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt or unsafe files
+        raise CheckpointError(f"{path} cannot be loaded safely ({type(exc).__name__}: {exc})") from None
+
+
+def checkpoint_name(step: int) -> str:
+    return f"ckpt-{step:08d}"
+
+
+def begin_checkpoint(run_dir: Path, step: int) -> Path:
+    """A fresh temporary directory for the checkpoint of ``step``."""
+    tmp = run_dir / (checkpoint_name(step) + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def commit_checkpoint(run_dir: Path, tmp: Path, keep: int) -> Path:
+    """Rename the finished checkpoint into place, point ``latest`` at it, and prune old ones."""
+    final = tmp.with_name(tmp.name.removesuffix(".tmp"))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    pointer = run_dir / (LATEST + ".tmp")
+    pointer.write_text(final.name + "\n")
+    os.replace(pointer, run_dir / LATEST)
+    done = sorted(p for p in run_dir.glob("ckpt-*") if p.is_dir() and not p.name.endswith(".tmp"))
+    for old in done[:-keep] if keep > 0 else []:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    pointer = run_dir / LATEST
+    if not pointer.is_file():
+        return None
+    path = run_dir / pointer.read_text().strip()
+    if not path.is_dir():
+        raise CheckpointError(f"{pointer} names {path.name}, which is missing; delete {pointer} to start over")
+    return path
