@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--train-batch", type=int, default=None, help="default 768 on CUDA, 8 on CPU")
     parser.add_argument("--infer-batch", type=int, default=None, help="default 1024 on CUDA, 32 on CPU")
     parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements (slow to build)")
     args = parser.parse_args()
     device = torch.device(args.device)
     cuda = device.type == "cuda"
@@ -128,13 +129,14 @@ def main() -> None:
         r["infer_batched_vs_batch1"] = r[f"infer_puzzles_per_s_{main_tag}"] / r["infer_puzzles_per_s_batch1"]
         if cuda:
             r["train_bf16_vs_fp32"] = r["train_samples_per_s_bf16"] / r["train_samples_per_s_fp32"]
-            compiled = MODELS[name]().to(device)
-            compile_stacks(compiled)
-            r["train_samples_per_s_bf16_compiled"] = train_rate(compiled, train_batch, device, True, 5, repeat)
-            r["infer_puzzles_per_s_bf16_compiled"] = infer_rate(compiled, infer_batch, device, True, 3, repeat)
-            r["train_compiled_vs_eager"] = r["train_samples_per_s_bf16_compiled"] / r["train_samples_per_s_bf16"]
+            if not args.no_compile:
+                compiled = MODELS[name]().to(device)
+                compile_stacks(compiled)
+                r["train_samples_per_s_bf16_compiled"] = train_rate(compiled, train_batch, device, True, 5, repeat)
+                r["infer_puzzles_per_s_bf16_compiled"] = infer_rate(compiled, infer_batch, device, True, 3, repeat)
+                r["train_compiled_vs_eager"] = r["train_samples_per_s_bf16_compiled"] / r["train_samples_per_s_bf16"]
             flops = train_flops_per_sample(model)
-            best = max(r["train_samples_per_s_bf16"], r["train_samples_per_s_bf16_compiled"])
+            best = max(r["train_samples_per_s_bf16"], r.get("train_samples_per_s_bf16_compiled", 0.0))
             r["train_tflops_per_s"] = flops * best / 1e12
             r["mfu"] = flops * best / peak if peak else None
             r["infer_mfu"] = (
@@ -156,7 +158,7 @@ def main() -> None:
         "peak_bf16_flops": peak,
         "results": results,
     }
-    path = Path(__file__).parent / "results" / f"recursive-{'gpu' if cuda else 'cpu'}.json"
+    path = Path(__file__).parent / "results" / f"recursive-{'gpu' if cuda else 'cpu'}-{'-'.join(results)}.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {path}")
 

@@ -45,3 +45,10 @@ def test_supervision_loss_targets_exact_correctness():
     _, m_bad = supervision_loss(logits, labels, -q)
     assert m_bad["halt_bce"] > m["halt_bce"]
     assert loss.dtype == torch.float64 and loss.item() > 0
+
+
+def test_stablemax_gradient_is_finite_where_a_logit_is_exactly_one():
+    # bf16 rounding makes logits of exactly 1.0 common; a naive where() turns the other branch's inf into NaN
+    logits = torch.tensor([[[1.0, -1.0, 0.0, 2.0]]], dtype=torch.bfloat16, requires_grad=True)
+    stablemax_cross_entropy(logits, torch.tensor([[0]])).sum().backward()
+    assert torch.isfinite(logits.grad).all()

@@ -16,7 +16,9 @@ IGNORE_INDEX = -100
 def stablemax_log_probs(logits: torch.Tensor) -> torch.Tensor:
     """log(s(x) / sum s(x)) over the last axis, in float64."""
     x = logits.to(torch.float64)
-    s = torch.where(x >= 0, x + 1, 1 / (1 - x))
+    # The unused branch must stay finite: torch.where passes 0 * (its gradient) back, and 1 / (1 - x) at
+    # x == 1 exactly (common once logits are rounded to bf16) would make that 0 * inf = NaN.
+    s = torch.where(x >= 0, x + 1, 1 / (1 - x.clamp(max=0)))
     return torch.log(s) - torch.log(s.sum(dim=-1, keepdim=True))
 
 

@@ -235,7 +235,7 @@ class Trainer:
     # -- one optimiser step --------------------------------------------------------------------------------
 
     def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16) if self.bf16 else nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bf16 else nullcontext()
 
     def _refill(self) -> None:
         """Halted slots take their next sample and restart from the initial latents."""
