@@ -97,6 +97,20 @@ def train_flops_per_sample(model) -> float:
     return fwd + 2 * fwd * grad_share
 
 
+def write_results(gpu: str, train_batch: int, infer_batch: int, peak: float | None, results: dict, cuda: bool) -> None:
+    out = {
+        "device": gpu,
+        "torch": torch.__version__,
+        "train_batch": train_batch,
+        "infer_batch": infer_batch,
+        "peak_bf16_flops": peak,
+        "results": results,
+    }
+    path = Path(__file__).parent / "results" / f"recursive-{'gpu' if cuda else 'cpu'}.json"
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {path}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
@@ -142,7 +156,7 @@ def main() -> None:
             r["infer_mfu"] = (
                 16
                 * model.flops_per_step()
-                * max(r["infer_puzzles_per_s_bf16"], r["infer_puzzles_per_s_bf16_compiled"])
+                * max(r["infer_puzzles_per_s_bf16"], r.get("infer_puzzles_per_s_bf16_compiled", 0.0))
                 / peak
                 if peak
                 else None
@@ -150,17 +164,7 @@ def main() -> None:
         results[name] = r
         print(name, json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in r.items()}), flush=True)
         del model
-    out = {
-        "device": gpu,
-        "torch": torch.__version__,
-        "train_batch": train_batch,
-        "infer_batch": infer_batch,
-        "peak_bf16_flops": peak,
-        "results": results,
-    }
-    path = Path(__file__).parent / "results" / f"recursive-{'gpu' if cuda else 'cpu'}-{'-'.join(results)}.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+        write_results(gpu, train_batch, infer_batch, peak, results, cuda)  # after each model: a timeout keeps the rest
 
 
 if __name__ == "__main__":

@@ -168,6 +168,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     result = train(
         config, out, restart=args.restart, max_seconds=args.max_minutes and args.max_minutes * 60, echo=main_echo
     )
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # under torchrun only the first process reports
     if result.last_eval is not None:
         print(json.dumps(result.last_eval, indent=2))
     print(f"run: {out} (log.jsonl, checkpoints; evaluate with --agent {args.model}:{out})", file=sys.stderr)

@@ -114,7 +114,7 @@ class HRM(nn.Module):
         c = self.config
         block = block_flops(c.hidden, c.prefix_len + c.seq_len)
         blocks = c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers)
-        return blocks * block + 2 * c.seq_len * c.hidden * c.vocab_size
+        return blocks * block + 2 * c.seq_len * c.hidden * c.vocab_size + 2 * c.hidden * 2
 
     @torch.no_grad()
     def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -124,7 +124,8 @@ class TRM(nn.Module):
         c = self.config
         length = c.prefix_len + c.seq_len
         block = block_flops(c.hidden, length, mixer_length=length if c.mlp_mixer else None, mixer_hidden=c.mixer_hidden)
-        return self.nfe_per_step() * c.layers * block + 2 * c.seq_len * c.hidden * c.vocab_size
+        heads = 2 * c.seq_len * c.hidden * c.vocab_size + 2 * c.hidden * 2  # answer head on S tokens, q head on one
+        return self.nfe_per_step() * c.layers * block + heads
 
     @torch.no_grad()
     def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
