@@ -116,15 +116,15 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--train-batch", type=int, default=None, help="default 768 on CUDA, 8 on CPU")
-    parser.add_argument("--infer-batch", type=int, default=None, help="default 1024 on CUDA, 32 on CPU")
+    parser.add_argument("--infer-batch", type=int, default=None, help="default 1024 on CUDA, 4 on CPU")
     parser.add_argument("--repeat", type=int, default=None)
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile measurements (slow to build)")
     args = parser.parse_args()
     device = torch.device(args.device)
     cuda = device.type == "cuda"
     train_batch = args.train_batch or (768 if cuda else 8)
-    infer_batch = args.infer_batch or (1024 if cuda else 32)
-    repeat = args.repeat or (10 if cuda else 2)
+    infer_batch = args.infer_batch or (1024 if cuda else 4)
+    repeat = args.repeat or (10 if cuda else 1)
     warmup = 3 if cuda else 1
     gpu = torch.cuda.get_device_name(device) if cuda else "cpu"
     peak = next((v for k, v in PEAK_BF16.items() if k in gpu), None)

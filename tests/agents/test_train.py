@@ -242,3 +242,14 @@ def _block_calls(model) -> list[int]:
     for h in hooks:
         h.remove()
     return calls
+
+
+def test_the_committed_gpu_checkpoint_loads_and_answers_on_cpu():
+    """TRM-MLP at paper size, trained 13 minutes on an H100 (bf16, compiled): loads on a CPU and answers."""
+    path = Path(__file__).parents[2] / "checkpoints" / "trm-mlp-sudoku-h100" / "model.safetensors"
+    agent = make_agent(f"trm:{path},steps=1,device=cpu")
+    assert agent.parameters == 5_028_866 and agent.model_config.mlp_mixer
+    assert agent.metadata["train_step"] == 4450 and agent.metadata["family"] == "sudoku"
+    puzzle = make_puzzle_set(ENV, split="test").puzzles[0]
+    (candidate,) = agent.act([puzzle], 1)[0]
+    assert candidate.answer.shape == (9, 9) and 0 <= candidate.q <= 1 and candidate.cost.nfe == 21

@@ -110,7 +110,7 @@ class TrainConfig:
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
-            raise ConfigError(f"train config: invalid value for {', '.join(bad)} ({self._values(bad)})")
+            raise ConfigError(f"invalid value for {', '.join(bad)} ({self._values(bad)})")
 
     def _values(self, names: list[str]) -> str:
         return ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
