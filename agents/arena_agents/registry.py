@@ -22,6 +22,7 @@ from arena_agents.baselines import (
     RandomAgent,
     RandomConfig,
 )
+from arena_agents.llm.config import LLMAgentConfig
 from arena_agents.recursive.agent_config import RecursiveAgentConfig
 from arena_envs.config import ConfigError, build_config, parse_value
 from arena_envs.protocol import Agent
@@ -78,6 +79,25 @@ for _kind, _title in (("trm", "Tiny Recursive Model"), ("hrm", "Hierarchical Rea
         )
     )
 
+
+def _llm_factory(config: LLMAgentConfig) -> Agent:
+    try:
+        from arena_agents.llm.agent import LLMAgent
+    except ImportError as exc:  # pydantic-ai is an optional extra
+        raise ConfigError(f"the llm agent needs pydantic-ai: pip install 'puzzle-arena[llm]' ({exc})") from None
+    return LLMAgent(config)
+
+
+register_agent(
+    AgentEntry(
+        "llm",
+        "llm",
+        LLMAgentConfig,
+        _llm_factory,
+        "a language model via pydantic-ai: llm:openai:gpt-4o or llm:NAME,base_url=http://127.0.0.1:8000/v1",
+    )
+)
+
 DEFAULT_AGENTS = ("oracle", "budgeted:max_nodes=8", "random", "copy")
 
 
@@ -108,5 +128,9 @@ def make_agent(spec: str) -> Agent:
 
 
 def agent_kind(agent: Agent) -> str:
+    """recursive / llm / tool-assisted / baseline; an agent may say it itself (an agentic LLM is tool-assisted)."""
+    own = getattr(agent, "kind", None)
+    if isinstance(own, str):
+        return own
     entry = AGENTS.get(agent.name)
     return entry.kind if entry else "custom"

@@ -256,3 +256,29 @@ def _rules_kernel(puzzles: np.ndarray, answers: np.ndarray, br: int, bc: int) ->
 
 def _shape_of(puzzle: np.ndarray) -> SudokuShape:
     return SudokuShape.of_size(int(np.asarray(puzzle).shape[0]))
+
+
+def check_partial(puzzle: np.ndarray, answer: Any, shape: SudokuShape | None = None) -> str:
+    """The rules an unfinished answer (0 = still empty) already breaks, in words, for a rule-check tool.
+
+    Says only what the rules say (changed givens, repeated digits in a row, column or box, empty cells);
+    it never consults a solution, so a solver may call it as often as it likes without learning the answer.
+    """
+    shape = shape or _shape_of(puzzle)
+    s = shape.size
+    grid, problem = coerce_grid(answer, (s, s), 0, s)
+    if grid is None:
+        return f"malformed answer: {problem}"
+    problems = [
+        f"given at {cell_name(int(r), int(c))} changed from {puzzle[r, c]} to {grid[r, c]}"
+        for r, c in np.argwhere((puzzle != 0) & (grid != puzzle))
+    ]
+    flat = grid.ravel()
+    for kind, number, cells in _units(shape):
+        counts = np.bincount(flat[cells], minlength=s + 1)
+        problems += [f"{kind} {number} has digit {d} {counts[d]} times" for d in np.flatnonzero(counts[1:] > 1) + 1]
+    empty = int((grid == 0).sum())
+    status = f"{empty} cell(s) still empty" if empty else "every cell is filled"
+    if problems:
+        return f"{len(problems)} rule(s) broken: " + "; ".join(problems) + f". {status}."
+    return f"no rule broken so far; {status}."

@@ -1,0 +1,172 @@
+"""LLM agents offline: pydantic-ai FunctionModels stand in for the model; no request leaves the machine."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pydantic_ai")
+
+from pydantic_ai import models
+from pydantic_ai.exceptions import ModelHTTPError
+from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from arena_agents.llm.agent import LLMAgent
+from arena_agents.llm.config import LLMAgentConfig
+from arena_agents.llm.prompts import user_prompt
+from arena_agents.registry import agent_kind, make_agent
+from arena_envs.config import ConfigError
+from arena_envs.registry import make_puzzle_set
+from arena_harness import ResultStore, RunOptions, evaluate
+
+models.ALLOW_MODEL_REQUESTS = False
+
+
+@pytest.fixture(scope="module")
+def puzzles():
+    return make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=6, seed=3)
+
+
+def solution_of(puzzles, messages) -> list[list[int]]:
+    """The solution of the puzzle whose board is in the first request (the test's stand-in for reasoning)."""
+    prompt = messages[0].parts[-1].content
+    for p in puzzles.puzzles:
+        if user_prompt(p, tool=False, confidence=False).split("Answer with:")[0] in prompt:
+            return puzzles.label(p).tolist()
+    raise AssertionError("unknown board")
+
+
+def tool_answer(info: AgentInfo, **fields) -> ModelResponse:
+    return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, fields)])
+
+
+def run(puzzles, agent, k=1, tmp_path=None):
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        return evaluate(puzzles, agent, store, RunOptions(k=k, progress=False), agent_kind=agent_kind(agent))
+
+
+def test_direct_answers_verify_and_usage_is_recorded(puzzles, tmp_path):
+    model = FunctionModel(lambda messages, info: tool_answer(info, grid=solution_of(puzzles, messages)))
+    agent = LLMAgent(LLMAgentConfig(model="test"), model=model)
+    result = run(puzzles, agent, k=2, tmp_path=tmp_path)
+    assert result.summary.pass_at_1 == 1.0 and result.summary.agent_kind == "llm"
+    for r in result.records:
+        assert r.ok and r.q is None and r.cost["requests"] == 1
+        assert r.cost["tokens_in"] > 50 and r.cost["tokens_out"] > 0 and r.cost["seconds"] >= 0
+
+
+def test_prompted_json_output_and_confidence_as_q(puzzles, tmp_path):
+    def reply(messages, info):
+        return ModelResponse(parts=[TextPart(json.dumps({"grid": solution_of(puzzles, messages), "confidence": 0.7}))])
+
+    agent = LLMAgent(LLMAgentConfig(model="test", output="prompted", confidence=True), model=FunctionModel(reply))
+    (row,) = agent.act(puzzles.puzzles[:1], 1)
+    assert puzzles.verify(puzzles.puzzles[0], row[0].answer).ok and row[0].q == 0.7
+
+
+def test_a_wrong_shape_is_sent_back_and_then_fixed(puzzles):
+    def reply(messages, info):
+        retried = len([m for m in messages if isinstance(m, ModelRequest)]) > 1
+        grid = solution_of(puzzles, messages)
+        return tool_answer(info, grid=grid if retried else grid[:3])
+
+    agent = LLMAgent(LLMAgentConfig(model="test"), model=FunctionModel(reply))
+    (row,) = agent.act(puzzles.puzzles[:1], 1)
+    assert row[0].error is None and row[0].cost.requests == 2
+    assert puzzles.verify(puzzles.puzzles[0], row[0].answer).ok
+    schema = json.dumps(agent._answer_model(puzzles.puzzles[0]).model_json_schema())
+    assert '"minItems": 4' in schema and '"maxItems": 4' in schema and '"maximum": 4' in schema
+
+
+def test_output_that_never_validates_is_a_failed_candidate_not_a_crash(puzzles, tmp_path):
+    agent = LLMAgent(
+        LLMAgentConfig(model="test", retries=1), model=FunctionModel(lambda m, i: tool_answer(i, grid=[[1]]))
+    )
+    result = run(puzzles, agent, tmp_path=tmp_path)
+    assert all(not r.ok and r.error and "unusable output" in r.error for r in result.records)
+    assert all(r.cost["requests"] == 2 and r.cost["tokens_in"] > 0 for r in result.records)  # spent, even on failure
+    assert result.summary.pass_at_1 == 0.0 and len(result.records) == len(puzzles.puzzles)
+
+
+def test_transient_errors_are_retried_with_backoff_and_others_are_not(puzzles):
+    calls = {"n": 0}
+
+    def flaky(messages, info):
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise ModelHTTPError(503, "test", "overloaded")
+        return tool_answer(info, grid=solution_of(puzzles, messages))
+
+    agent = LLMAgent(LLMAgentConfig(model="test", attempts=3, backoff_s=0.01), model=FunctionModel(flaky))
+    (row,) = agent.act(puzzles.puzzles[:1], 1)
+    assert row[0].error is None and calls["n"] == 3
+
+    calls["n"] = 0
+
+    def refused(messages, info):
+        calls["n"] += 1
+        raise ModelHTTPError(400, "test", "bad request")
+
+    agent = LLMAgent(LLMAgentConfig(model="test", attempts=3, backoff_s=0.01), model=FunctionModel(refused))
+    (row,) = agent.act(puzzles.puzzles[:1], 1)
+    assert calls["n"] == 1 and "status_code: 400" in row[0].error and row[0].answer is None
+
+
+def test_abstention_is_an_abstention(puzzles):
+    agent = LLMAgent(LLMAgentConfig(model="test"), model=FunctionModel(lambda m, i: tool_answer(i, abstain=True)))
+    (row,) = agent.act(puzzles.puzzles[:1], 1)
+    assert row[0].abstained and row[0].error is None
+    assert puzzles.verify(puzzles.puzzles[0], row[0].answer).abstained
+
+
+def test_agentic_strategy_checks_rules_and_is_labelled_tool_assisted(puzzles, tmp_path):
+    seen: list[str] = []
+
+    def reply(messages, info):
+        returns = [p for m in messages if isinstance(m, ModelRequest) for p in m.parts if isinstance(p, ToolReturnPart)]
+        grid = solution_of(puzzles, messages)
+        if not returns:
+            partial = [row[:] for row in grid]
+            partial[0][0], partial[0][1] = 0, partial[0][0]  # one cell emptied, its digit moved one cell right
+            return ModelResponse(parts=[ToolCallPart("check_rules", {"grid": partial})])
+        seen.append(returns[-1].content)
+        return tool_answer(info, grid=grid)
+
+    agent = LLMAgent(LLMAgentConfig(model="test", strategy="agentic"), model=FunctionModel(reply))
+    result = run(puzzles, agent, tmp_path=tmp_path)
+    assert result.summary.agent_kind == "tool-assisted" and result.summary.pass_at_1 == 1.0
+    # the digit moved from r1c1 to r1c2 now repeats in column 2 (and overwrites r1c2 where that was a given)
+    assert len(seen) == len(puzzles.puzzles)
+    assert all("rule(s) broken" in s and "column 2 has digit" in s and "1 cell(s) still empty" in s for s in seen)
+    assert all(r.extras["tool_calls"] == 1 and r.cost["requests"] == 2 for r in result.records)
+
+
+def test_a_server_that_is_down_gives_failed_candidates_with_the_reason(puzzles, monkeypatch):
+    monkeypatch.setattr(models, "ALLOW_MODEL_REQUESTS", True)  # 127.0.0.1:9 (discard) refuses at once
+    agent = make_agent("llm:anything,base_url=http://127.0.0.1:9/v1,attempts=2,backoff_s=0.01,timeout_s=5")
+    (row,) = agent.act(puzzles.puzzles[:1], 1)
+    assert row[0].answer is None and "request failed after 2 attempt(s)" in row[0].error
+    assert "Connection" in row[0].error or "connect" in row[0].error.lower()
+
+
+def test_specs_and_bad_configs():
+    agent = make_agent("llm:openai:gpt-4o,temperature=0.2")
+    assert agent.config.model == "openai:gpt-4o" and agent.config.output_mode == "tool" and agent.kind == "llm"
+    local = make_agent("llm:smollm2,base_url=http://127.0.0.1:8000/v1,strategy=agentic")
+    assert local.config.output_mode == "prompted" and local.kind == "tool-assisted"
+    with pytest.raises(ConfigError, match="need a model"):
+        make_agent("llm")
+    with pytest.raises(ConfigError, match="strategy"):
+        make_agent("llm:x,strategy=think-hard")
+    with pytest.raises(ConfigError, match="base_url"):
+        make_agent("llm:x,base_url=localhost:8000")
+
+
+def test_prompt_has_rules_coordinates_and_format(puzzles):
+    text = user_prompt(puzzles.puzzles[0], tool=True, confidence=True)
+    assert "4x4 Sudoku" in text and "    1 2   3 4" in text and "`grid`" in text
+    assert "check_rules" in text and "confidence" in text
+    assert np.asarray(puzzles.puzzles[0].grid).shape == (4, 4)
