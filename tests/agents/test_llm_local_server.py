@@ -73,10 +73,13 @@ def server(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_arena_eval_with_a_local_llama_cpp_server(server, tmp_path):
+def test_arena_eval_with_a_local_llama_cpp_server(server, tmp_path, monkeypatch):
+    from pydantic_ai import models
+
     from arena_harness.cli import main
     from arena_harness.store import ResultStore
 
+    monkeypatch.setattr(models, "ALLOW_MODEL_REQUESTS", True)  # this test talks to a real (local) model
     db, out = tmp_path / "llm.sqlite", tmp_path / "summaries"
     spec = f"llm:smollm2,base_url={server},temperature=0.7,max_tokens=400,retries=1,concurrency=2"
     argv = ["eval", "--agent", spec, "-o", "size=4", "-o", "count=3", "--limit", "3", "-k", "2"]

@@ -18,7 +18,7 @@ import os
 import time
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, Field, create_model
@@ -46,12 +46,13 @@ class GridAnswer(BaseModel):
 
 @lru_cache(maxsize=32)
 def answer_model(rows: int, cols: int, max_value: int) -> type[GridAnswer]:
-    """GridAnswer whose JSON schema fixes the grid's shape and value range.
+    """GridAnswer whose JSON schema fixes the grid's shape and its digits.
 
     Servers that constrain decoding to the schema (llama.cpp's ``response_format``) then cannot emit a grid of
     the wrong shape; for the others pydantic validation sends the error back to the model.
     """
-    cell = Annotated[int, Field(ge=1, le=max_value)]
+    # an enum rather than minimum/maximum: llama.cpp's schema-to-grammar honours enums but not integer bounds
+    cell = Literal[tuple(range(1, max_value + 1))]  # type: ignore[valid-type]
     row = Annotated[list[cell], Field(min_length=cols, max_length=cols)]
     grid = Annotated[list[row], Field(min_length=rows, max_length=rows, description="the solved board, row by row")]
     return create_model(f"Grid{rows}x{cols}Answer", __base__=GridAnswer, grid=(grid, Field(default_factory=list)))
@@ -140,27 +141,31 @@ class LLMAgent:
         agent = self._pydantic_agent(puzzle)
         prompt = user_prompt(puzzle, tool=c.strategy == "agentic", confidence=c.confidence)
         limits = UsageLimits(request_limit=c.retries + 2 + (c.max_tool_calls if c.strategy == "agentic" else 0))
-        started = time.perf_counter()
         usage = RunUsage()  # accumulates over attempts, so failed candidates keep what they spent
+        busy = [0.0]  # seconds spent in requests (not queued behind the concurrency limit, not backing off)
         for attempt in range(1, c.attempts + 1):
             try:
                 async with gate:
-                    result = await agent.run(
-                        prompt,
-                        deps=puzzle,
-                        model_settings=self._model_settings(puzzle),
-                        usage_limits=limits,
-                        usage=usage,
-                    )
-                return self._candidate(result, usage, time.perf_counter() - started)
+                    started = time.perf_counter()
+                    try:
+                        result = await agent.run(
+                            prompt,
+                            deps=puzzle,
+                            model_settings=self._model_settings(puzzle),
+                            usage_limits=limits,
+                            usage=usage,
+                        )
+                    finally:
+                        busy[0] += time.perf_counter() - started
+                return self._candidate(result, usage, busy[0])
             except UnexpectedModelBehavior as exc:  # output never validated within the retries, or a refusal
-                return self._failure(f"unusable output: {exc}", usage, started)
-            except Exception as exc:
+                return self._failure(f"unusable output: {exc}", usage, busy[0])
+            except Exception as exc:  # a bad request must never end the run
                 error = f"{type(exc).__name__}: {exc}"
                 if not _transient(exc):
-                    return self._failure(error, usage, started)
+                    return self._failure(error, usage, busy[0])
                 if attempt == c.attempts:
-                    return self._failure(f"request failed after {c.attempts} attempt(s): {error}", usage, started)
+                    return self._failure(f"request failed after {c.attempts} attempt(s): {error}", usage, busy[0])
                 await asyncio.sleep(c.backoff_s * 2 ** (attempt - 1))
         raise AssertionError("unreachable: the loop returns on its last attempt")
 
@@ -173,11 +178,11 @@ class LLMAgent:
             dollars=dollars,
         )
 
-    def _failure(self, reason: str, usage: RunUsage, started: float) -> Candidate:
+    def _failure(self, reason: str, usage: RunUsage, seconds: float) -> Candidate:
         c = self.config
         priced = c.price_in is not None and c.price_out is not None
         dollars = (usage.input_tokens * c.price_in + usage.output_tokens * c.price_out) / 1e6 if priced else None
-        cost = self._usage_cost(usage, time.perf_counter() - started, dollars)
+        cost = self._usage_cost(usage, seconds, dollars)
         return Candidate(None, error=reason[:2000], cost=cost, extras={"strategy": c.strategy})
 
     def _candidate(self, result: Any, usage: RunUsage, seconds: float) -> Candidate:
