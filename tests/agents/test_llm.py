@@ -174,3 +174,26 @@ def test_prompt_has_rules_coordinates_and_format(puzzles):
     assert "4x4 Sudoku" in text and "    1 2   3 4" in text and "`grid`" in text
     assert "check_rules" in text and "confidence" in text
     assert np.asarray(puzzles.puzzles[0].grid).shape == (4, 4)
+
+
+def test_prices_concurrency_limit_and_no_repeated_requests_on_rerun(puzzles, tmp_path):
+    import asyncio
+
+    state = {"calls": 0, "in_flight": 0, "most": 0}
+
+    async def slow(messages, info):
+        state["calls"] += 1
+        state["in_flight"] += 1
+        state["most"] = max(state["most"], state["in_flight"])
+        await asyncio.sleep(0.02)
+        state["in_flight"] -= 1
+        return tool_answer(info, grid=solution_of(puzzles, messages))
+
+    config = LLMAgentConfig(model="test", concurrency=2, price_in=1.0, price_out=2.0)
+    agent = LLMAgent(config, model=FunctionModel(slow))
+    first = run(puzzles, agent, k=3, tmp_path=tmp_path)
+    assert state["calls"] == 18 and state["most"] == 2  # 6 puzzles x 3 samples, never more than 2 at once
+    for r in first.records:
+        assert r.cost["dollars"] == pytest.approx((r.cost["tokens_in"] * 1.0 + r.cost["tokens_out"] * 2.0) / 1e6)
+    again = run(puzzles, agent, k=3, tmp_path=tmp_path)  # the same store: everything is already there
+    assert state["calls"] == 18 and again.added == 0 and again.summary.pass_at_1 == 1.0
