@@ -17,6 +17,8 @@ from arena_agents.baselines import (
     BudgetedSolverAgent,
     CopyInputAgent,
     CopyInputConfig,
+    GreedyAgent,
+    GreedyConfig,
     OracleAgent,
     OracleConfig,
     RandomAgent,
@@ -55,6 +57,13 @@ for _entry in (
     ),
     AgentEntry("random", "baseline", RandomConfig, RandomAgent, "fills blanks uniformly at random"),
     AgentEntry("copy", "baseline", CopyInputConfig, CopyInputAgent, "returns the input grid unchanged"),
+    AgentEntry(
+        "greedy",
+        "baseline",
+        GreedyConfig,
+        GreedyAgent,
+        "no search: Maze walks towards G, Sudoku fills naked singles; abstains when stuck",
+    ),
 ):
     register_agent(_entry)
 

@@ -39,6 +39,12 @@ def _sudoku_load(env_id: str, **options: Any) -> PuzzleSet:
     return load_set(env_id, **options)
 
 
+def _maze_load(env_id: str, **options: Any) -> PuzzleSet:
+    from arena_envs.maze.data import load_set
+
+    return load_set(env_id, **options)
+
+
 def _register(spec: TaskSpec) -> None:
     TASKS[spec.env_id] = spec
     if spec.env_id not in gym.registry:
@@ -75,6 +81,36 @@ def _register_builtin() -> None:
     )
 
 
+def _register_maze() -> None:
+    from arena_envs.maze.env import MazeEnvConfig
+
+    data_keys = ("split", "size", "data", "seed", "count")
+    _register(
+        TaskSpec(
+            "arena/MazeHard-v0",
+            "maze",
+            "answer",
+            "arena_envs.maze.env:MazeAnswerEnv",
+            MazeEnvConfig,
+            _maze_load,
+            "Maze-Hard (30x30, or smaller with size=): mark a shortest S-G path with 'o'; any optimal path is right",
+            data_keys,
+        )
+    )
+    _register(
+        TaskSpec(
+            "arena/MazeHardStep-v0",
+            "maze",
+            "step",
+            "arena_envs.maze.env:MazeStepEnv",
+            MazeEnvConfig,
+            _maze_load,
+            "Maze-Hard, one move of the path per step, action masks and dense reward (for RL)",
+            data_keys,
+        )
+    )
+
+
 def answer_env_id(env_id: str) -> str:
     """The answer-mode id that owns the puzzles of ``env_id`` (step envs share their data)."""
     spec = get_spec(env_id)
@@ -101,3 +137,4 @@ def make_puzzle_set(env_id: str, split: str = "test", **options: Any) -> PuzzleS
 
 
 _register_builtin()
+_register_maze()

@@ -12,9 +12,10 @@ import arena_envs
 from arena_envs.config import ConfigError
 from arena_envs.registry import TASKS
 
-# Small-data variants keep the suite fast; the default (bundled 9x9) is checked too.
+# Small-data variants keep the suite fast; the default (the bundled split) is checked too.
 CONFIGS = [{}, {"size": 4, "count": 50}, {"size": 6, "count": 20}]
-CASES = [(env_id, cfg) for env_id in TASKS for cfg in CONFIGS]
+FAMILY_CONFIGS = {"sudoku": CONFIGS, "maze": [{}, {"size": 10, "count": 20}, {"size": 7, "count": 10}]}
+CASES = [(env_id, cfg) for env_id in TASKS for cfg in FAMILY_CONFIGS[TASKS[env_id].family]]
 IDS = [f"{e}-{c.get('size', 'default')}" for e, c in CASES]
 
 
@@ -129,9 +130,10 @@ def test_step_mode_conflict_mask_only_allows_legal_digits():
 
 @pytest.mark.parametrize("env_id", list(TASKS))
 def test_sync_vector_env(env_id):
-    venv = SyncVectorEnv([lambda: gym.make(env_id, size=4, count=30) for _ in range(3)])
+    cfg = FAMILY_CONFIGS[TASKS[env_id].family][1]
+    venv = SyncVectorEnv([lambda: gym.make(env_id, **cfg) for _ in range(3)])
     obs, infos = venv.reset(seed=[1, 2, 3])
-    assert obs.shape == (3, 4, 4)
+    assert obs.shape == (3, cfg["size"], cfg["size"])
     actions = venv.action_space.sample()
     obs, rewards, term, trunc, infos = venv.step(actions)
     assert rewards.shape == (3,) and term.shape == (3,)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arena_agents.baselines.families import RANDOM_ANSWER, lookup, search_for
+from arena_agents.baselines.families import GREEDY, RANDOM_ANSWER, lookup, search_for
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
 
@@ -35,6 +35,11 @@ class BudgetedConfig:
 @dataclass(frozen=True)
 class RandomConfig:
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class GreedyConfig:
+    """Deterministic: all k candidates are the same walk (or the same abstention)."""
 
 
 @dataclass(frozen=True)
@@ -119,4 +124,27 @@ class CopyInputAgent:
             t0 = time.perf_counter()
             answer = np.array(p.grid)
             out.append([Candidate(answer, q=None, cost=Cost(nfe=0, seconds=time.perf_counter() - t0))] * k)
+        return out
+
+
+class GreedyAgent:
+    """Local moves without search (Maze: always towards G; Sudoku: naked singles); abstains when stuck.
+
+    On Sudoku it is sound (every single is forced); on Maze a walk that reaches G may still be longer than
+    the shortest path, which the verifier rejects as not optimal.
+    """
+
+    name = "greedy"
+
+    def __init__(self, config: GreedyConfig | None = None) -> None:
+        self.config = config or GreedyConfig()
+
+    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
+        out = []
+        for p in puzzles:
+            walk = lookup(GREEDY, p.family, self.name)
+            t0 = time.perf_counter()
+            answer = walk(p)
+            first = Candidate(answer, q=None, cost=Cost(nfe=1, seconds=time.perf_counter() - t0))
+            out.append([first] + [Candidate(answer, q=None, cost=Cost(nfe=0, seconds=0.0))] * (k - 1))
         return out

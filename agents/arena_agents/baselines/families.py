@@ -46,9 +46,109 @@ def _sudoku_warm_up() -> None:
     solver.solve(np.zeros((4, 4), np.int8), 2, 2)
 
 
-SEARCH: dict[str, Callable[[Puzzle, int, int | None], SearchOutcome]] = {"sudoku": _sudoku_search}
-WARM_UP: dict[str, Callable[[], None]] = {"sudoku": _sudoku_warm_up}
-RANDOM_ANSWER: dict[str, Callable[[Puzzle, np.random.Generator], np.ndarray]] = {"sudoku": _sudoku_random}
+def _maze_search(puzzle: Puzzle, max_nodes: int, seed: int | None) -> SearchOutcome:
+    """BFS from G, then one shortest path from S; nodes = cells BFS settles before it reaches S."""
+    from arena_envs.maze.grid import GOAL, START
+    from arena_envs.maze.search import bfs, canonical_path
+
+    grid = np.ascontiguousarray(puzzle.grid, dtype=np.int8)
+    size, flat = grid.shape[0], grid.ravel()
+    dist = bfs(flat, size, int(np.flatnonzero(flat == GOAL)[0]))
+    to_start = int(dist[int(np.flatnonzero(flat == START)[0])])
+    nodes = int(((dist >= 0) & (dist <= to_start)).sum()) if to_start >= 0 else int((dist >= 0).sum())
+    if to_start < 0 or (max_nodes >= 0 and nodes > max_nodes):
+        return SearchOutcome(None, nodes, 0)
+    return SearchOutcome(canonical_path(flat, size).reshape(grid.shape), nodes, 0)
+
+
+def _maze_walk(puzzle: Puzzle, choose: Callable[[list[int], int, int], int | None]) -> tuple[np.ndarray, bool]:
+    """Grow a self-avoiding path from S; ``choose(candidates, head, goal)`` picks the next cell or stops.
+    Returns (the maze with the walk marked 'o', whether it reached G)."""
+    from arena_envs.maze.grid import GOAL, OPEN, PATH, START
+
+    grid = np.array(puzzle.grid, dtype=np.int8)
+    size = grid.shape[0]
+    flat = grid.reshape(-1)
+    head, goal = int(np.flatnonzero(flat == START)[0]), int(np.flatnonzero(flat == GOAL)[0])
+    for _ in range(size * size):
+        r, c = divmod(head, size)
+        nexts = [
+            rr * size + cc
+            for rr, cc in ((r - 1, c), (r, c - 1), (r, c + 1), (r + 1, c))
+            if 0 <= rr < size and 0 <= cc < size and flat[rr * size + cc] in (OPEN, GOAL)
+        ]
+        if goal in nexts:
+            return grid, True
+        pick = choose(nexts, head, goal) if nexts else None
+        if pick is None:
+            return grid, False
+        flat[pick] = PATH
+        head = pick
+    return grid, False
+
+
+def _maze_random(puzzle: Puzzle, rng: np.random.Generator) -> np.ndarray:
+    """A self-avoiding random walk from S, until it reaches G or gets stuck (the walk is the answer either way)."""
+    grid, _ = _maze_walk(puzzle, lambda nexts, head, goal: nexts[int(rng.integers(len(nexts)))])
+    return grid
+
+
+def _maze_greedy(puzzle: Puzzle) -> np.ndarray | None:
+    """Always step to the free neighbour nearest to G (Manhattan distance); None when it gets stuck."""
+    size = puzzle.grid.shape[0]
+
+    def nearest(nexts: list[int], head: int, goal: int) -> int:
+        gr, gc = divmod(goal, size)
+        return min(nexts, key=lambda cell: abs(cell // size - gr) + abs(cell % size - gc))
+
+    grid, reached = _maze_walk(puzzle, nearest)
+    return grid if reached else None
+
+
+@cache
+def _maze_warm_up() -> None:
+    from arena_envs.maze.grid import GOAL, OPEN, START
+    from arena_envs.maze.search import bfs, canonical_path
+
+    tiny = np.full(25, OPEN, np.int8)
+    tiny[0], tiny[24] = START, GOAL
+    bfs(tiny, 5, 0)
+    canonical_path(tiny, 5)
+
+
+SEARCH: dict[str, Callable[[Puzzle, int, int | None], SearchOutcome]] = {
+    "sudoku": _sudoku_search,
+    "maze": _maze_search,
+}
+WARM_UP: dict[str, Callable[[], None]] = {"sudoku": _sudoku_warm_up, "maze": _maze_warm_up}
+RANDOM_ANSWER: dict[str, Callable[[Puzzle, np.random.Generator], np.ndarray]] = {
+    "sudoku": _sudoku_random,
+    "maze": _maze_random,
+}
+
+
+def _sudoku_greedy(puzzle: Puzzle) -> np.ndarray | None:
+    """Naked singles only: fill a cell whose row, column and box leave one digit; None when none is left."""
+    grid = np.array(puzzle.grid, dtype=np.int8)
+    s = grid.shape[0]
+    br, bc = puzzle.meta.get("box", (round(s**0.5), round(s**0.5)))
+    while (grid == 0).any():
+        progress = False
+        for r, c in np.argwhere(grid == 0):
+            box = grid[r // br * br : (r // br + 1) * br, c // bc * bc : (c // bc + 1) * bc]
+            used = set(grid[r].tolist()) | set(grid[:, c].tolist()) | set(box.ravel().tolist())
+            left = [d for d in range(1, s + 1) if d not in used]
+            if len(left) == 1:
+                grid[r, c] = left[0]
+                progress = True
+            elif not left:
+                return None
+        if not progress:
+            return None
+    return grid
+
+
+GREEDY: dict[str, Callable[[Puzzle], np.ndarray | None]] = {"maze": _maze_greedy, "sudoku": _sudoku_greedy}
 
 
 def lookup(table: dict[str, Callable], family: str, agent: str) -> Callable:

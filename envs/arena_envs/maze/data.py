@@ -1,0 +1,268 @@
+"""Maze-Hard data: the original CSV, the bundled synthetic split, and on-the-fly generation.
+
+The original (Hugging Face dataset ``sapientinc/maze-30x30-hard-1k``, files ``train.csv`` and ``test.csv``)
+has columns ``source,question,answer,rating`` with 900-character mazes in the ``# SGo`` format (see
+``grid.py``). Every loaded maze gets its shortest-path length L* from a BFS at load time; it goes into the
+puzzle's ``meta["shortest"]`` and is what the verifier compares against.
+
+Regenerate the bundled split (bit for bit; the sha256 sums are in ``data/SHA256SUMS``)::
+
+    python -m arena_envs.maze.data --split test --out envs/arena_envs/maze/data/maze_hard_synth_v1_test.csv
+    python -m arena_envs.maze.data --split train --out envs/arena_envs/maze/data/maze_hard_synth_v1_train.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arena_envs.config import ConfigError, DataError
+from arena_envs.maze import verifier
+from arena_envs.maze.generator import PROFILE, MazeSpec, generate_many
+from arena_envs.maze.grid import PATH, WALL, parse, to_text
+from arena_envs.maze.search import shortest_lengths
+from arena_envs.protocol import Puzzle, Verdict
+
+FAMILY = "maze"
+HUB_REPO = "sapientinc/maze-30x30-hard-1k"
+BUNDLED_VERSION = PROFILE
+BUNDLED_FILES = {"test": "maze_hard_synth_v1_test.csv", "train": "maze_hard_synth_v1_train.csv"}
+BASE_SEED = 20251122
+SPLIT_SEED_OFFSET = {"train": 0, "test": 1, "val": 2}
+CSV_HEADER = ["source", "question", "answer", "rating"]
+
+
+@dataclass(frozen=True)
+class MazeArrays:
+    questions: np.ndarray  # int8 [N, size, size] codes
+    solutions: np.ndarray  # int8 [N, size, size]: the question with one shortest path marked
+    ratings: np.ndarray  # int32 [N]: the file's rating column (ours: L*)
+    sources: tuple[str, ...]
+
+
+def read_csv(source: str | Path | io.TextIOBase, *, size: int = 30, limit: int | None = None) -> MazeArrays:
+    """Read a ``source,question,answer,rating`` CSV of mazes (a path or an open text file)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(
+                f"maze CSV {str(path)!r} not found; pass the path of a Maze-Hard train.csv/test.csv "
+                "(columns source,question,answer,rating) or use data='bundled'"
+            )
+        with path.open(newline="") as fh:
+            return read_csv(fh, size=size, limit=limit)
+    reader = csv.reader(source)
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header] != CSV_HEADER:
+        raise DataError(f"expected CSV header {','.join(CSV_HEADER)}, got {header!r}")
+    sources, questions, answers, ratings = [], [], [], []
+    for line_no, row in enumerate(reader, start=2):
+        if limit is not None and len(sources) >= limit:
+            break
+        if len(row) != 4:
+            raise DataError(f"line {line_no}: expected 4 fields, got {len(row)}")
+        try:
+            q, a = parse(row[1], size), parse(row[2], size)
+            rating = int(float(row[3])) if row[3].strip() else 0
+        except ValueError as exc:
+            raise DataError(f"line {line_no}: {exc}") from None
+        if ((q == WALL) != (a == WALL)).any() or (q == PATH).any():
+            raise DataError(f"line {line_no}: the answer does not match the question's walls, or the question has 'o'")
+        sources.append(row[0])
+        questions.append(q)
+        answers.append(a)
+        ratings.append(rating)
+    shape = (0, size, size)
+    q_arr = np.stack(questions) if questions else np.zeros(shape, np.int8)
+    a_arr = np.stack(answers) if answers else np.zeros(shape, np.int8)
+    return MazeArrays(q_arr, a_arr, np.asarray(ratings, np.int32), tuple(sources))
+
+
+def write_csv(path: str | Path, arrays: MazeArrays) -> None:
+    tmp = Path(str(path) + ".tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+        for src, q, a, r in zip(arrays.sources, arrays.questions, arrays.solutions, arrays.ratings):
+            writer.writerow([src, to_text(q), to_text(a), int(r)])
+    tmp.replace(path)
+
+
+def generated_arrays(seed: int, count: int, size: int = 30) -> MazeArrays:
+    made = generate_many(seed, 0, count, MazeSpec.for_size(size))
+    return MazeArrays(
+        np.stack([m.question for m in made]).astype(np.int8),
+        np.stack([m.solution for m in made]).astype(np.int8),
+        np.asarray([m.length for m in made], np.int32),
+        tuple(f"{PROFILE}/walls={m.walls}" for m in made),
+    )
+
+
+def fingerprint(questions: np.ndarray, solutions: np.ndarray) -> str:
+    h = hashlib.sha256()
+    h.update(f"{FAMILY}:{questions.shape[-1]}:{len(questions)}".encode())
+    h.update(np.ascontiguousarray(questions, dtype=np.int8).tobytes())
+    h.update(np.ascontiguousarray(solutions, dtype=np.int8).tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class MazeSet:
+    """A split of mazes with the rule-based verifier. Implements ``PuzzleSet``."""
+
+    env_id: str
+    split: str
+    source: str
+    arrays: MazeArrays
+    id_prefix: str
+    fingerprint: str = ""
+    shortest: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32), repr=False)
+    puzzles: tuple[Puzzle, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        a = self.arrays
+        n, size = len(a.questions), a.questions.shape[-1]
+        lengths = shortest_lengths(np.ascontiguousarray(a.questions, dtype=np.int8).reshape(n, -1), size)
+        if (lengths < 0).any():
+            raise DataError(f"maze {int(np.argmax(lengths < 0))} of {self.source} has no path from S to G")
+        puzzles = tuple(
+            Puzzle(
+                id=f"{self.id_prefix}/{self.split}/{i:06d}",
+                family=FAMILY,
+                grid=a.questions[i],
+                meta={
+                    "shortest": int(lengths[i]),
+                    "rating": int(a.ratings[i]),
+                    "walls": int((a.questions[i] == WALL).sum()),
+                    "source": a.sources[i],
+                    "index": i,
+                },
+            )
+            for i in range(n)
+        )
+        object.__setattr__(self, "shortest", lengths)
+        object.__setattr__(self, "puzzles", puzzles)
+        object.__setattr__(self, "fingerprint", fingerprint(a.questions, a.solutions))
+        object.__setattr__(self, "_index", {p.id: i for i, p in enumerate(puzzles)})
+
+    def __len__(self) -> int:
+        return len(self.puzzles)
+
+    def _row(self, puzzle: Puzzle) -> int:
+        try:
+            return self._index[puzzle.id]  # type: ignore[attr-defined]
+        except KeyError:
+            raise KeyError(f"puzzle {puzzle.id!r} is not in {self.env_id} split {self.split!r}") from None
+
+    def verify(self, puzzle: Puzzle, answer: Any) -> Verdict:
+        i = self._row(puzzle)
+        a = self.arrays
+        return verifier.verify(a.questions[i], answer, label=a.solutions[i], shortest=int(self.shortest[i]))
+
+    def verify_batch(self, puzzles: Sequence[Puzzle], answers: Sequence[Any]) -> list[Verdict]:
+        rows = [self._row(p) for p in puzzles]
+        a = self.arrays
+        return verifier.verify_batch(a.questions[rows], answers, labels=a.solutions[rows], shortest=self.shortest[rows])
+
+    def label(self, puzzle: Puzzle) -> np.ndarray:
+        """One shortest path (there are usually several; the verifier accepts any)."""
+        return self.arrays.solutions[self._row(puzzle)]
+
+
+def bundled_path(split: str) -> Path:
+    if split not in BUNDLED_FILES:
+        raise DataError(f"no bundled maze split {split!r}; bundled splits are {sorted(BUNDLED_FILES)}")
+    return Path(str(resources.files("arena_envs.maze") / "data" / BUNDLED_FILES[split]))
+
+
+def hub_path(split: str) -> Path:  # pragma: no cover - needs internet
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise DataError(
+            "data='hub' needs huggingface_hub and internet; or download train.csv/test.csv of "
+            f"{HUB_REPO} and pass data=<path>"
+        ) from None
+    try:
+        return Path(hf_hub_download(HUB_REPO, f"{split}.csv", repo_type="dataset"))
+    except Exception as exc:
+        raise DataError(f"could not fetch {split}.csv of {HUB_REPO} ({type(exc).__name__}: {exc})") from exc
+
+
+def load_set(
+    env_id: str,
+    split: str = "test",
+    size: int = 30,
+    data: str | None = None,
+    seed: int = 0,
+    count: int = 1000,
+    limit: int | None = None,
+) -> MazeSet:
+    """``data``: ``bundled`` (default for 30x30), ``generated`` (default for other sizes: ``count`` mazes from
+    ``seed``), ``hub`` (the original, needs internet) or the path of a CSV in the original schema."""
+    version = None
+    if data not in (None, "bundled", "generated", "hub"):
+        path = Path(data).expanduser()
+        if path.is_file():
+            st = path.stat()
+            version = (st.st_size, st.st_mtime_ns)
+    return _load_set(env_id, split, size, data, seed, count, limit, version)
+
+
+@lru_cache(maxsize=16)
+def _load_set(
+    env_id: str,
+    split: str,
+    size: int,
+    data: str | None,
+    seed: int,
+    count: int,
+    limit: int | None,
+    file_version: tuple[int, int] | None,
+) -> MazeSet:
+    if split not in SPLIT_SEED_OFFSET:
+        raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")
+    mode = data or ("bundled" if size == 30 else "generated")
+    if mode == "bundled":
+        if size != 30:
+            raise ConfigError(f"the bundled maze split is 30x30; for size={size} use data='generated'")
+        arrays, source, prefix = read_csv(bundled_path(split), limit=limit), BUNDLED_VERSION, BUNDLED_VERSION
+    elif mode == "generated":
+        if count < 1:
+            raise ConfigError(f"count must be >= 1, got {count}")
+        n = count if limit is None else min(count, limit)
+        arrays = generated_arrays(seed * 10 + SPLIT_SEED_OFFSET[split], n, size)
+        source, prefix = f"generated:maze{size}:seed={seed}:count={n}", f"maze-{size}-gen-s{seed}"
+    elif mode == "hub":  # pragma: no cover - needs internet
+        arrays, source, prefix = read_csv(hub_path(split), size=size, limit=limit), "original:hub", "maze-hard"
+    else:
+        path = Path(mode).expanduser()
+        arrays, source, prefix = read_csv(path, size=size, limit=limit), f"original:{path.name}", "maze-hard"
+    if len(arrays.questions) == 0:
+        raise DataError(f"no mazes in {mode!r} for split {split!r}")
+    return MazeSet(env_id=env_id, split=split, source=source, arrays=arrays, id_prefix=prefix)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="generate the bundled Maze-Hard split")
+    parser.add_argument("--split", choices=["train", "test"], required=True)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    arrays = generated_arrays(BASE_SEED * 10 + SPLIT_SEED_OFFSET[args.split], args.count)
+    write_csv(args.out, arrays)
+    print(f"{args.out}: {len(arrays.questions)} mazes, {fingerprint(arrays.questions, arrays.solutions)}")
+
+
+if __name__ == "__main__":
+    main()
