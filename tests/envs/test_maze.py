@@ -268,3 +268,13 @@ def test_bundled_split_oracle_scores_everything_and_rows_regenerate(tmp_path):
     for split, name in maze_data.BUNDLED_FILES.items():
         digest = hashlib.sha256(maze_data.bundled_path(split).read_bytes()).hexdigest()
         assert f"{digest}  {name}" in sums
+
+
+def test_the_all_arrays_fast_path_equals_single_verdicts(small):
+    q = np.stack([m.question for m in small])
+    labels = np.stack([m.solution for m in small])
+    answers = [m.solution if i % 3 else _corrupt(m, "break") for i, m in enumerate(small)]
+    answers[4] = other_shortest_path(small[4].question)
+    fast = verify_batch(q, answers, labels=labels)
+    assert fast == [verify(q[i], answers[i], label=labels[i]) for i in range(len(small))]
+    assert sum(v.ok for v in fast) > 20 and any(v.extras["exact_label"] is False for v in fast if v.ok)

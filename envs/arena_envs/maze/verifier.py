@@ -173,6 +173,25 @@ def verify_batch(
         shortest = shortest_lengths(qf, size)
     verdicts: list[Verdict | None] = [None] * b
     grids = np.zeros_like(qf)
+    stacked = _as_code_stack(answers, b, size)
+    if stacked is not None:  # every answer is a well-formed code grid: no per-answer coercion
+        codes, cells, lengths = _check_batch(qf, stacked, size)
+        ok = (codes == VALID) & (lengths == shortest)
+        exact = (stacked == labels.reshape(b, -1)).all(axis=1) if labels is not None else None
+        out = []
+        for i in range(b):
+            if ok[i]:  # the common case when scoring good agents: no reason to build
+                extras = {"length": int(lengths[i]), "shortest": int(shortest[i]), "optimal": True}
+                extras["exact_label"] = None if exact is None else bool(exact[i])
+                out.append(Verdict(True, "shortest path", extras=extras))
+            else:
+                label = None if labels is None else labels[i]
+                out.append(
+                    _verdict(
+                        int(codes[i]), int(cells[i]), int(lengths[i]), int(shortest[i]), size, qf[i], stacked[i], label
+                    )
+                )
+        return out
     for i, answer in enumerate(answers):
         if answer is None:
             verdicts[i] = Verdict.abstain()
@@ -190,6 +209,16 @@ def verify_batch(
             int(codes[j]), int(cells[j]), int(lengths[j]), int(shortest[i]), size, qf[i], grids[i], label
         )
     return [v for v in verdicts if v is not None]
+
+
+def _as_code_stack(answers: Sequence[Any], b: int, size: int) -> np.ndarray | None:
+    """answers as an int8 [B, size*size] array when all are integer code grids in range, else None."""
+    if not all(isinstance(a, np.ndarray) and a.shape == (size, size) and a.dtype.kind in "iu" for a in answers):
+        return None
+    stacked = np.stack(answers).reshape(b, size * size)
+    if stacked.min(initial=WALL) < WALL or stacked.max(initial=PATH) > PATH:
+        return None
+    return np.ascontiguousarray(stacked, dtype=np.int8)
 
 
 def solved_mask(puzzles: np.ndarray, answers: np.ndarray, shortest: np.ndarray | None = None) -> np.ndarray:
