@@ -43,6 +43,14 @@ def solution_of(puzzles, messages) -> list[list[int]]:
     raise AssertionError("unknown board")
 
 
+def solution_source(puzzle_set, messages):
+    """The puzzle whose rendered board is in the first request."""
+    prompt = messages[0].parts[-1].content
+    return next(
+        p for p in puzzle_set.puzzles if user_prompt(p, tool=False, confidence=False).split("Answer with:")[0] in prompt
+    )
+
+
 def tool_answer(info: AgentInfo, **fields) -> ModelResponse:
     return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, fields)])
 
@@ -197,3 +205,26 @@ def test_prices_concurrency_limit_and_no_repeated_requests_on_rerun(puzzles, tmp
         assert r.cost["dollars"] == pytest.approx((r.cost["tokens_in"] * 1.0 + r.cost["tokens_out"] * 2.0) / 1e6)
     again = run(puzzles, agent, k=3, tmp_path=tmp_path)  # the same store: everything is already there
     assert state["calls"] == 18 and again.added == 0 and again.summary.pass_at_1 == 1.0
+
+
+def test_maze_prompt_schema_and_rule_check(tmp_path):
+    mazes = make_puzzle_set("arena/MazeHard-v0", size=10, count=4)
+    maze = mazes.puzzles[0]
+    text = user_prompt(maze, tool=True, confidence=False)
+    assert "10x10 maze" in text and "5 = a cell of your path" in text and "check_rules" in text
+    seen: list[str] = []
+
+    def reply(messages, info):
+        puzzle = solution_source(mazes, messages)
+        returns = [p for m in messages if isinstance(m, ModelRequest) for p in m.parts if isinstance(p, ToolReturnPart)]
+        if not returns:
+            return ModelResponse(parts=[ToolCallPart("check_rules", {"grid": puzzle.grid.tolist()})])
+        seen.append(returns[-1].content)
+        return tool_answer(info, grid=mazes.label(puzzle).tolist())
+
+    agent = LLMAgent(LLMAgentConfig(model="test", strategy="agentic"), model=FunctionModel(reply))
+    result = run(mazes, agent, tmp_path=tmp_path)
+    assert result.summary.pass_at_1 == 1.0
+    assert all(r.startswith("no path leaves S") for r in seen)  # the unmarked maze, checked by the rules
+    schema = json.dumps(agent._answer_model(maze).model_json_schema())
+    assert '"enum": [1, 2, 3, 4, 5]' in schema and '"minItems": 10' in schema

@@ -64,3 +64,21 @@ def test_slot_samples_are_pure_functions_of_seed_slot_and_refill(public_rows):
     plain = _sampler(public_rows, augment=False, explore_prob=0.0).draw(0, 0)
     assert plain.min_steps == 0
     assert any(np.array_equal(tokens_to_grids(plain.inputs), q) for q in public_rows.questions)
+
+
+def test_maze_codec_and_dihedral_inverse():
+    from arena_agents.recursive.data import MazeCodec
+    from arena_envs.maze.verifier import verify as verify_maze
+
+    ps = make_puzzle_set("arena/MazeHard-v0", size=10, count=3)
+    codec = MazeCodec(10)
+    q, a = ps.arrays.questions[0], ps.arrays.solutions[0]
+    assert codec.encode(q[None]).shape == (1, 100) and np.array_equal(codec.decode(codec.encode(q[None]))[0], q)
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        t = codec.random_transform(rng)
+        seen.add((t.rotations, t.flip))
+        assert np.array_equal(t.invert(t.apply(a)), a)
+        assert verify_maze(t.apply(q), t.apply(a)).ok  # a symmetry of a shortest path is a shortest path
+    assert len(seen) == 8 and not codec.augment_by_default

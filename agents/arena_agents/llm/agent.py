@@ -45,14 +45,14 @@ class GridAnswer(BaseModel):
 
 
 @lru_cache(maxsize=32)
-def answer_model(rows: int, cols: int, max_value: int) -> type[GridAnswer]:
+def answer_model(rows: int, cols: int, values: tuple[int, ...]) -> type[GridAnswer]:
     """GridAnswer whose JSON schema fixes the grid's shape and its digits.
 
     Servers that constrain decoding to the schema (llama.cpp's ``response_format``) then cannot emit a grid of
     the wrong shape; for the others pydantic validation sends the error back to the model.
     """
     # an enum rather than minimum/maximum: llama.cpp's schema-to-grammar honours enums but not integer bounds
-    cell = Literal[tuple(range(1, max_value + 1))]  # type: ignore[valid-type]
+    cell = Literal[values]  # type: ignore[valid-type]
     row = Annotated[list[cell], Field(min_length=cols, max_length=cols)]
     grid = Annotated[list[row], Field(min_length=rows, max_length=rows, description="the solved board, row by row")]
     return create_model(f"Grid{rows}x{cols}Answer", __base__=GridAnswer, grid=(grid, Field(default_factory=list)))
@@ -91,7 +91,7 @@ class LLMAgent:
     @staticmethod
     def _answer_model(puzzle: Puzzle) -> type[GridAnswer]:
         rows, cols = puzzle.grid.shape
-        return answer_model(rows, cols, max(rows, cols))  # Sudoku: digits 1..s
+        return answer_model(rows, cols, family_prompt(puzzle).values(puzzle))
 
     def _output_spec(self, puzzle: Puzzle) -> Any:
         model, mode = self._answer_model(puzzle), self.config.output_mode

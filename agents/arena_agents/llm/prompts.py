@@ -19,6 +19,7 @@ class FamilyPrompt:
     board: Callable[[Puzzle], str]
     answer_format: Callable[[Puzzle], str]
     rule_check: Callable[[Puzzle, list[list[int]]], str]  # the agentic strategy's tool
+    values: Callable[[Puzzle], tuple[int, ...]]  # the cell values an answer may hold (fixed in the schema)
 
 
 def _sudoku_rules(p: Puzzle) -> str:
@@ -48,8 +49,43 @@ def _sudoku_check(p: Puzzle, grid: list[list[int]]) -> str:
     return check_partial(np.asarray(p.grid), grid)
 
 
+def _sudoku_values(p: Puzzle) -> tuple[int, ...]:
+    return tuple(range(1, p.grid.shape[0] + 1))
+
+
+def _maze_rules(p: Puzzle) -> str:
+    n = p.grid.shape[0]
+    return (
+        f"This is a {n}x{n} maze: '#' is a wall, ' ' an open cell, 'S' the start, 'G' the goal. Find a shortest "
+        "path from S to G moving up, down, left or right through open cells, and mark every cell of it between "
+        "S and G (not S or G themselves). Any shortest path is accepted; a longer one is wrong."
+    )
+
+
+def _maze_board(p: Puzzle) -> str:
+    from arena_envs.maze.render import render_maze
+
+    return render_maze(p.grid)
+
+
+def _maze_format(p: Puzzle) -> str:
+    n = p.grid.shape[0]
+    return (
+        f"`grid`: the whole maze as {n} rows of {n} codes, 1 = wall, 2 = open, 3 = S, 4 = G, 5 = a cell of your "
+        "path; copy the maze unchanged except for the 5s."
+    )
+
+
+def _maze_check(p: Puzzle, grid: list[list[int]]) -> str:
+    from arena_envs.maze.verifier import verify
+
+    verdict = verify(np.asarray(p.grid), grid)
+    return "a shortest path from S to G" if verdict.ok else verdict.reason
+
+
 FAMILIES: dict[str, FamilyPrompt] = {
-    "sudoku": FamilyPrompt(_sudoku_rules, _sudoku_board, _sudoku_format, _sudoku_check),
+    "sudoku": FamilyPrompt(_sudoku_rules, _sudoku_board, _sudoku_format, _sudoku_check, _sudoku_values),
+    "maze": FamilyPrompt(_maze_rules, _maze_board, _maze_format, _maze_check, lambda p: (1, 2, 3, 4, 5)),
 }
 
 

@@ -65,10 +65,27 @@ def random_symmetry(shape: SudokuShape, rng: np.random.Generator) -> SudokuSymme
     return SudokuSymmetry(digits, transpose, rows, cols)
 
 
+@dataclass(frozen=True)
+class Dihedral:
+    """One of the 8 rotations/reflections of a square grid (Maze: shortest paths map to shortest paths)."""
+
+    rotations: int  # quarter turns, 0..3
+    flip: bool
+
+    def apply(self, grids: np.ndarray) -> np.ndarray:
+        g = np.rot90(np.asarray(grids), self.rotations, axes=(-2, -1))
+        return np.flip(g, axis=-1).copy() if self.flip else g.copy()
+
+    def invert(self, grids: np.ndarray) -> np.ndarray:
+        g = np.flip(np.asarray(grids), axis=-1) if self.flip else np.asarray(grids)
+        return np.rot90(g, -self.rotations, axes=(-2, -1)).copy()
+
+
 class Codec(Protocol):
     """How a puzzle family becomes token sequences for a recursive model, and how predictions come back."""
 
     family: str
+    augment_by_default: bool
     grid_shape: tuple[int, ...]
     vocab_size: int
     seq_len: int
@@ -77,13 +94,14 @@ class Codec(Protocol):
 
     def decode(self, tokens: np.ndarray) -> np.ndarray: ...  # [N, seq_len] -> [N, *grid_shape]
 
-    def random_transform(self, rng: np.random.Generator) -> SudokuSymmetry: ...
+    def random_transform(self, rng: np.random.Generator) -> SudokuSymmetry | Dihedral: ...
 
 
 @dataclass(frozen=True)
 class SudokuCodec:
     size: int = 9
     family: str = "sudoku"
+    augment_by_default: bool = True  # HRM/TRM: 1,000 symmetries of each training puzzle
 
     @property
     def shape(self) -> SudokuShape:
@@ -111,10 +129,44 @@ class SudokuCodec:
         return random_symmetry(self.shape, rng)
 
 
+@dataclass(frozen=True)
+class MazeCodec:
+    """Maze-Hard in the papers' layout: n*n tokens, PAD 0, '#' 1, ' ' 2, 'S' 3, 'G' 4, 'o' 5 (the grid codes)."""
+
+    size: int = 30
+    family: str = "maze"
+    augment_by_default: bool = False  # the published Maze recipe trains on the 1,000 mazes as they are
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        return (self.size, self.size)
+
+    @property
+    def vocab_size(self) -> int:
+        return 6
+
+    @property
+    def seq_len(self) -> int:
+        return self.size * self.size
+
+    def encode(self, grids: np.ndarray) -> np.ndarray:
+        g = np.asarray(grids, dtype=np.int64)
+        return g.reshape(*g.shape[:-2], self.size * self.size)
+
+    def decode(self, tokens: np.ndarray) -> np.ndarray:
+        t = np.asarray(tokens)
+        return np.where(t == 0, 2, t).reshape(*t.shape[:-1], self.size, self.size).astype(np.int8)  # PAD -> open
+
+    def random_transform(self, rng: np.random.Generator) -> Dihedral:
+        return Dihedral(int(rng.integers(4)), bool(rng.random() < 0.5))
+
+
 def codec_for(family: str, grid_shape: tuple[int, ...]) -> Codec:
-    """The codec of a puzzle family at a grid size; later families (Maze, ARC) register here."""
+    """The codec of a puzzle family at a grid size; later families (ARC, PPBench) register here."""
     if family == "sudoku":
         return SudokuCodec(int(grid_shape[-1]))
+    if family == "maze":
+        return MazeCodec(int(grid_shape[-1]))
     raise ConfigError(f"recursive models have no token layout for the {family!r} family yet")
 
 

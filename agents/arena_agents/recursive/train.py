@@ -81,7 +81,7 @@ class TrainConfig:
     ema: float | None = 0.999  # EMA decay of the weights used for evaluation; None = evaluate raw weights
     halt_weight: float = 0.5
     halt_exploration: float = 0.1
-    augment: bool = True
+    augment: bool | None = None  # None = the family's published default (Sudoku yes, Maze no)
     seed: int = 0
     device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
     bf16: bool | None = None  # None = on for CUDA, off on CPU
@@ -214,7 +214,7 @@ class Trainer:
         self.sampler = SlotSampler(
             self.data,
             seed=config.seed,
-            augment=config.augment,
+            augment=config.augment if config.augment is not None else self.data.codec.augment_by_default,
             explore_prob=config.halt_exploration,
             max_steps=self.max_steps,
         )
