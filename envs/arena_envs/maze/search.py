@@ -9,6 +9,23 @@ from arena_envs.maze.grid import GOAL, PATH, START, WALL
 
 
 @njit(cache=True)
+def neighbour(cell: int, k: int, size: int) -> int:
+    """The k-th 4-neighbour of a flat cell (0 up, 1 left, 2 right, 3 down), or -1 off the grid."""
+    r, c = cell // size, cell % size
+    if k == 0:
+        r -= 1
+    elif k == 1:
+        c -= 1
+    elif k == 2:
+        c += 1
+    else:
+        r += 1
+    if r < 0 or r >= size or c < 0 or c >= size:
+        return -1
+    return r * size + c
+
+
+@njit(cache=True)
 def bfs(grid: np.ndarray, size: int, source: int) -> np.ndarray:
     """Steps from ``source`` to every cell of a flat grid [size*size] (walls and unreachable cells: -1)."""
     n = size * size
@@ -20,21 +37,9 @@ def bfs(grid: np.ndarray, size: int, source: int) -> np.ndarray:
     while head < tail:
         cell = queue[head]
         head += 1
-        r, c = cell // size, cell % size
         for k in range(4):
-            rr, cc = r, c
-            if k == 0:
-                rr -= 1
-            elif k == 1:
-                cc -= 1
-            elif k == 2:
-                cc += 1
-            else:
-                rr += 1
-            if rr < 0 or rr >= size or cc < 0 or cc >= size:
-                continue
-            nxt = rr * size + cc
-            if dist[nxt] >= 0 or grid[nxt] == WALL:
+            nxt = neighbour(cell, k, size)
+            if nxt < 0 or dist[nxt] >= 0 or grid[nxt] == WALL:
                 continue
             dist[nxt] = dist[cell] + 1
             queue[tail] = nxt
@@ -72,19 +77,10 @@ def canonical_path(grid: np.ndarray, size: int) -> np.ndarray:
         return out
     cell = s
     while to_goal[cell] > 1:
-        r, c = cell // size, cell % size
         for k in range(4):
-            rr, cc = r, c
-            if k == 0:
-                rr -= 1
-            elif k == 1:
-                cc -= 1
-            elif k == 2:
-                cc += 1
-            else:
-                rr += 1
-            if 0 <= rr < size and 0 <= cc < size and to_goal[rr * size + cc] == to_goal[cell] - 1:
-                cell = rr * size + cc
+            nxt = neighbour(cell, k, size)
+            if nxt >= 0 and to_goal[nxt] == to_goal[cell] - 1:
+                cell = nxt
                 break
         out[cell] = PATH
     return out

@@ -21,7 +21,7 @@ from numba import njit
 
 from arena_envs.answers import cell_name
 from arena_envs.maze.grid import CHARS, GOAL, OPEN, PATH, START, WALL, coerce_maze
-from arena_envs.maze.search import find_code, shortest_lengths
+from arena_envs.maze.search import find_code, neighbour, shortest_lengths
 from arena_envs.protocol import Verdict
 
 # failure codes of the kernel (0 = a valid chain; its length is returned alongside)
@@ -31,23 +31,12 @@ VALID, CHANGED, ON_WALL, ON_MARK, NO_START, LEAVES_NOT, BREAKS, BRANCHES, STRAY,
 @njit(cache=True)
 def _path_neighbours(answer: np.ndarray, size: int, cell: int, out: np.ndarray) -> int:
     """Neighbours of ``cell`` that are S, G or o; written to ``out``, count returned."""
-    r, c = cell // size, cell % size
     count = 0
     for k in range(4):
-        rr, cc = r, c
-        if k == 0:
-            rr -= 1
-        elif k == 1:
-            cc -= 1
-        elif k == 2:
-            cc += 1
-        else:
-            rr += 1
-        if 0 <= rr < size and 0 <= cc < size:
-            v = answer[rr * size + cc]
-            if v in (PATH, START, GOAL):
-                out[count] = rr * size + cc
-                count += 1
+        nxt = neighbour(cell, k, size)
+        if nxt >= 0 and answer[nxt] in (PATH, START, GOAL):
+            out[count] = nxt
+            count += 1
     return count
 
 
