@@ -17,18 +17,17 @@ Step mode (``arena/MazeHardStep-v0``), for RL with MaskablePPO
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from arena_envs.config import ConfigError, build_config
+from arena_envs.config import ConfigError
+from arena_envs.env_base import AnswerEnv, PuzzleEnv
 from arena_envs.maze.data import MazeSet, load_set
 from arena_envs.maze.grid import GOAL, OPEN, PATH, START, coerce_maze
 from arena_envs.maze.render import render_maze
 from arena_envs.maze.search import bfs
-from arena_envs.protocol import Verdict
 
 MOVES = ((-1, 0), (0, -1), (0, 1), (1, 0))
 
@@ -47,78 +46,32 @@ class MazeEnvConfig:
             raise ConfigError(f"max_attempts must be >= 1, got {self.max_attempts}")
 
 
-class _MazeEnvBase(gym.Env[np.ndarray, Any]):
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 4}
+class _MazeEnvBase(PuzzleEnv):
+    config_cls = MazeEnvConfig
+    answer_env_id = "arena/MazeHard-v0"
+    load_set = staticmethod(load_set)
+    puzzle_set: MazeSet
 
-    def __init__(self, render_mode: str | None = None, **options: Any) -> None:
-        self.config = build_config(MazeEnvConfig, options, what=type(self).__name__)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ConfigError(f"render_mode {render_mode!r} not in {self.metadata['render_modes']}")
-        self.render_mode = render_mode
-        c = self.config
-        self.puzzle_set: MazeSet = load_set(
-            "arena/MazeHard-v0", split=c.split, size=c.size, data=c.data, seed=c.seed, count=c.count
-        )
-        n = self.size = c.size
+    def _setup(self) -> None:
+        n = self.size = self.config.size
         self.observation_space = spaces.Box(1, PATH, shape=(n, n), dtype=np.int8)
-        self._index = 0
-        self._board = np.full((n, n), OPEN, np.int8)
-
-    @property
-    def puzzle(self):
-        return self.puzzle_set.puzzles[self._index]
-
-    def _choose(self, seed: int | None, options: dict[str, Any] | None) -> None:
-        super().reset(seed=seed)
-        n = len(self.puzzle_set)
-        index = (options or {}).get("index")
-        if index is None:
-            index = int(self.np_random.integers(n))
-        if not 0 <= int(index) < n:
-            raise ConfigError(f"options['index'] must be in 0..{n - 1}, got {index}")
-        self._index = int(index)
-        self._board = np.array(self.puzzle.grid, dtype=np.int8)
 
     def _info(self) -> dict[str, Any]:
-        return {"puzzle_id": self.puzzle.id, "index": self._index, "shortest": self.puzzle.meta["shortest"]}
+        return {**super()._info(), "shortest": self.puzzle.meta["shortest"]}
 
-    def render(self) -> str | None:
-        text = render_maze(self._board)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+    def _render_text(self) -> str:
+        return render_maze(self._board)
 
 
-class MazeAnswerEnv(_MazeEnvBase):
+class MazeAnswerEnv(AnswerEnv, _MazeEnvBase):
     """Answer mode: one step submits a whole path (or abstains)."""
 
-    def __init__(self, render_mode: str | None = None, **options: Any) -> None:
-        super().__init__(render_mode, **options)
-        n = self.size
-        self.action_space = spaces.Dict(
-            {"grid": spaces.Box(1, PATH, shape=(n, n), dtype=np.int8), "abstain": spaces.Discrete(2)}
-        )
-        self._attempts, self._done = 0, True
+    def _answer_space(self) -> spaces.Space:
+        return spaces.Box(1, PATH, shape=(self.size, self.size), dtype=np.int8)
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        self._choose(seed, options)
-        self._attempts, self._done = 0, False
-        return self._board.copy(), self._info()
-
-    def step(self, action: Any):
-        if self._done:
-            raise RuntimeError("the episode is over; call reset() before step()")
-        answer = action
-        if isinstance(action, dict):
-            answer = None if int(action.get("abstain", 0)) else action.get("grid")
-        verdict = self.puzzle_set.verify(self.puzzle, answer) if answer is not None else Verdict.abstain()
-        self._attempts += 1
-        if verdict.ok:
-            self._board = coerce_maze(answer, self.size)[0].astype(np.int8)
-        self._done = verdict.ok or verdict.abstained or self._attempts >= self.config.max_attempts
-        info = {**self._info(), "verdict": verdict.to_dict(), "attempts": self._attempts}
-        return self._board.copy(), 1.0 if verdict.ok else 0.0, self._done, False, info
+    def _board_from(self, answer: Any) -> np.ndarray:
+        grid, _ = coerce_maze(answer, self.size)  # accepted answers are well formed
+        return np.asarray(grid, dtype=np.int8)
 
 
 class MazeStepEnv(_MazeEnvBase):

@@ -19,13 +19,13 @@ Step mode (``arena/SudokuExtremeStep-v0``), for RL with sb3-contrib's MaskablePP
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from arena_envs.config import ConfigError, build_config
+from arena_envs.config import ConfigError
+from arena_envs.env_base import AnswerEnv, PuzzleEnv
 from arena_envs.protocol import Verdict
 from arena_envs.sudoku.data import SudokuSet, load_set
 from arena_envs.sudoku.render import render_board
@@ -49,88 +49,31 @@ class SudokuEnvConfig:
             raise ConfigError(f"max_attempts must be >= 1, got {self.max_attempts}")
 
 
-class _SudokuEnvBase(gym.Env[np.ndarray, Any]):
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 4}
+class _SudokuEnvBase(PuzzleEnv):
+    config_cls = SudokuEnvConfig
+    answer_env_id = "arena/SudokuExtreme-v0"
+    load_set = staticmethod(load_set)
+    puzzle_set: SudokuSet
 
-    def __init__(self, render_mode: str | None = None, **options: Any) -> None:
-        self.config = build_config(SudokuEnvConfig, options, what=type(self).__name__)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ConfigError(f"render_mode {render_mode!r} not in {self.metadata['render_modes']}")
-        self.render_mode = render_mode
-        c = self.config
-        self.puzzle_set: SudokuSet = load_set(
-            "arena/SudokuExtreme-v0", split=c.split, size=c.size, data=c.data, seed=c.seed, count=c.count
-        )
+    def _setup(self) -> None:
         self.shape = self.puzzle_set.shape
         s = self.shape.size
         self.observation_space = spaces.Box(0, s, shape=(s, s), dtype=np.int8)
-        self._index = 0
-        self._board = np.zeros((s, s), np.int8)
-
-    @property
-    def puzzle(self):
-        return self.puzzle_set.puzzles[self._index]
-
-    def _choose(self, seed: int | None, options: dict[str, Any] | None) -> None:
-        super().reset(seed=seed)
-        n = len(self.puzzle_set)
-        index = (options or {}).get("index")
-        if index is None:
-            index = int(self.np_random.integers(n))
-        if not 0 <= int(index) < n:
-            raise ConfigError(f"options['index'] must be in 0..{n - 1}, got {index}")
-        self._index = int(index)
-        self._board = np.array(self.puzzle.grid, dtype=np.int8)
 
     def _info(self) -> dict[str, Any]:
         meta = self.puzzle.meta
-        return {
-            "puzzle_id": self.puzzle.id,
-            "index": self._index,
-            "rating": meta["rating"],
-            "clues": meta["clues"],
-        }
+        return {**super()._info(), "rating": meta["rating"], "clues": meta["clues"]}
 
-    def render(self) -> str | None:
-        text = render_board(self._board, self.shape)
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+    def _render_text(self) -> str:
+        return render_board(self._board, self.shape)
 
 
-class SudokuAnswerEnv(_SudokuEnvBase):
+class SudokuAnswerEnv(AnswerEnv, _SudokuEnvBase):
     """Answer mode: one step submits a full grid (or abstains)."""
 
-    def __init__(self, render_mode: str | None = None, **options: Any) -> None:
-        super().__init__(render_mode, **options)
+    def _answer_space(self) -> spaces.Space:
         s = self.shape.size
-        self.action_space = spaces.Dict(
-            {"grid": spaces.Box(0, s, shape=(s, s), dtype=np.int8), "abstain": spaces.Discrete(2)}
-        )
-        self._attempts = 0
-        self._done = True
-
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[np.ndarray, dict[str, Any]]:
-        self._choose(seed, options)
-        self._attempts, self._done = 0, False
-        return self._board.copy(), self._info()
-
-    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        if self._done:
-            raise RuntimeError("the episode is over; call reset() before step()")
-        answer = action
-        if isinstance(action, dict):
-            answer = None if int(action.get("abstain", 0)) else action.get("grid")
-        verdict = self.puzzle_set.verify(self.puzzle, answer) if answer is not None else Verdict.abstain()
-        self._attempts += 1
-        if verdict.ok:
-            self._board = np.asarray(answer, dtype=np.int8).copy()
-        self._done = verdict.ok or verdict.abstained or self._attempts >= self.config.max_attempts
-        info = {**self._info(), "verdict": verdict.to_dict(), "attempts": self._attempts}
-        return self._board.copy(), 1.0 if verdict.ok else 0.0, self._done, False, info
+        return spaces.Box(0, s, shape=(s, s), dtype=np.int8)
 
 
 class SudokuStepEnv(_SudokuEnvBase):
