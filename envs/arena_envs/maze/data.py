@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from arena_envs.config import ConfigError, DataError
+from arena_envs.datafiles import RowIndex, file_version, hub_csv
 from arena_envs.maze import verifier
 from arena_envs.maze.generator import PROFILE, MazeSpec, generate_many
 from arena_envs.maze.grid import PATH, WALL, parse, to_text
@@ -117,7 +118,7 @@ def fingerprint(questions: np.ndarray, solutions: np.ndarray) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class MazeSet:
+class MazeSet(RowIndex):
     """A split of mazes with the rule-based verifier. Implements ``PuzzleSet``."""
 
     env_id: str
@@ -155,15 +156,6 @@ class MazeSet:
         object.__setattr__(self, "fingerprint", fingerprint(a.questions, a.solutions))
         object.__setattr__(self, "_index", {p.id: i for i, p in enumerate(puzzles)})
 
-    def __len__(self) -> int:
-        return len(self.puzzles)
-
-    def _row(self, puzzle: Puzzle) -> int:
-        try:
-            return self._index[puzzle.id]  # type: ignore[attr-defined]
-        except KeyError:
-            raise KeyError(f"puzzle {puzzle.id!r} is not in {self.env_id} split {self.split!r}") from None
-
     def verify(self, puzzle: Puzzle, answer: Any) -> Verdict:
         i = self._row(puzzle)
         a = self.arrays
@@ -186,17 +178,7 @@ def bundled_path(split: str) -> Path:
 
 
 def hub_path(split: str) -> Path:  # pragma: no cover - needs internet
-    try:
-        from huggingface_hub import hf_hub_download
-    except ImportError:
-        raise DataError(
-            "data='hub' needs huggingface_hub and internet; or download train.csv/test.csv of "
-            f"{HUB_REPO} and pass data=<path>"
-        ) from None
-    try:
-        return Path(hf_hub_download(HUB_REPO, f"{split}.csv", repo_type="dataset"))
-    except Exception as exc:
-        raise DataError(f"could not fetch {split}.csv of {HUB_REPO} ({type(exc).__name__}: {exc})") from exc
+    return hub_csv(HUB_REPO, split)
 
 
 def load_set(
@@ -210,13 +192,7 @@ def load_set(
 ) -> MazeSet:
     """``data``: ``bundled`` (default for 30x30), ``generated`` (default for other sizes: ``count`` mazes from
     ``seed``), ``hub`` (the original, needs internet) or the path of a CSV in the original schema."""
-    version = None
-    if data not in (None, "bundled", "generated", "hub"):
-        path = Path(data).expanduser()
-        if path.is_file():
-            st = path.stat()
-            version = (st.st_size, st.st_mtime_ns)
-    return _load_set(env_id, split, size, data, seed, count, limit, version)
+    return _load_set(env_id, split, size, data, seed, count, limit, file_version(data))
 
 
 @lru_cache(maxsize=16)
@@ -228,7 +204,7 @@ def _load_set(
     seed: int,
     count: int,
     limit: int | None,
-    file_version: tuple[int, int] | None,
+    file_stamp: tuple[int, int] | None,  # only part of the cache key: a changed file is read again
 ) -> MazeSet:
     if split not in SPLIT_SEED_OFFSET:
         raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")

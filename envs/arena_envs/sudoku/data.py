@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from arena_envs.config import ConfigError, DataError
+from arena_envs.datafiles import RowIndex, file_version, hub_csv
 from arena_envs.protocol import Puzzle, Verdict
 from arena_envs.sudoku import verifier
 from arena_envs.sudoku.shape import SudokuShape
@@ -125,22 +126,8 @@ def bundled_path(split: str) -> Path:
     return Path(str(resources.files("arena_envs.sudoku") / "data" / BUNDLED_FILES[split]))
 
 
-def hub_path(split: str) -> Path:
-    """Download ``{split}.csv`` of the original dataset (needs ``huggingface_hub`` and internet)."""
-    try:
-        from huggingface_hub import hf_hub_download
-    except ImportError:
-        raise DataError(
-            "data='hub' needs the huggingface_hub package (pip install huggingface_hub) and internet; "
-            "or download train.csv/test.csv of sapientinc/sudoku-extreme and pass data=<path>"
-        ) from None
-    try:
-        return Path(hf_hub_download(HUB_REPO, f"{split}.csv", repo_type="dataset"))
-    except Exception as exc:
-        raise DataError(
-            f"could not fetch {split}.csv of {HUB_REPO} from the hub ({exc.__class__.__name__}: {exc}); "
-            "without internet download it elsewhere and pass data=<path>"
-        ) from exc
+def hub_path(split: str) -> Path:  # pragma: no cover - needs internet
+    return hub_csv(HUB_REPO, split)
 
 
 def fingerprint(shape: SudokuShape, questions: np.ndarray, solutions: np.ndarray) -> str:
@@ -152,7 +139,7 @@ def fingerprint(shape: SudokuShape, questions: np.ndarray, solutions: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
-class SudokuSet:
+class SudokuSet(RowIndex):
     """A split of Sudoku puzzles with a rule-based verifier. Implements ``PuzzleSet``."""
 
     env_id: str
@@ -184,15 +171,6 @@ class SudokuSet:
         object.__setattr__(self, "puzzles", puzzles)
         object.__setattr__(self, "fingerprint", fingerprint(self.shape, a.questions, a.solutions))
         object.__setattr__(self, "_index", {p.id: i for i, p in enumerate(puzzles)})
-
-    def __len__(self) -> int:
-        return len(self.puzzles)
-
-    def _row(self, puzzle: Puzzle) -> int:
-        try:
-            return self._index[puzzle.id]  # type: ignore[attr-defined]
-        except KeyError:
-            raise KeyError(f"puzzle {puzzle.id!r} is not in {self.env_id} split {self.split!r}") from None
 
     def verify(self, puzzle: Puzzle, answer: Any) -> Verdict:
         return verifier.verify(self.arrays.questions[self._row(puzzle)], answer, self.shape)
@@ -241,13 +219,7 @@ def load_set(
     the original schema.
     """
     # A file may change between calls: its size and mtime are part of the cache key.
-    version: tuple[int, int] | None = None
-    if data not in (None, "bundled", "generated", "hub"):
-        path = Path(data).expanduser()
-        if path.is_file():
-            st = path.stat()
-            version = (st.st_size, st.st_mtime_ns)
-    return _load_set(env_id, split, size, data, seed, count, limit, version)
+    return _load_set(env_id, split, size, data, seed, count, limit, file_version(data))
 
 
 @lru_cache(maxsize=16)
@@ -259,7 +231,7 @@ def _load_set(
     seed: int,
     count: int,
     limit: int | None,
-    file_version: tuple[int, int] | None,
+    file_stamp: tuple[int, int] | None,  # only part of the cache key: a changed file is read again
 ) -> SudokuSet:
     shape = SudokuShape.of_size(size)
     if split not in SPLIT_SEED_OFFSET:
