@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_verifier import best_of  # the same timing loop as the Sudoku benchmark (run from benchmarks/)
 from numba import njit
 
 from arena_envs.maze.generator import MazeSpec, generate_many
@@ -25,15 +26,6 @@ from arena_envs.maze.grid import OPEN, PATH, WALL
 from arena_envs.maze.search import bfs
 from arena_envs.maze.verifier import solved_mask, verify, verify_batch
 from arena_envs.registry import make_puzzle_set
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 @njit(cache=True)
