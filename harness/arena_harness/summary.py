@@ -56,6 +56,11 @@ class Summary:
     aurc: float | None
     cost_mean: dict[str, float]  # per candidate, over candidates where the field is known
     seconds_per_puzzle: float | None
+    # ARC's official score: a test pair counts when either of the first 2 attempts gets it; a task scores
+    # solved pairs / pairs; mean over the manifest (a missing or malformed task scores 0). None for families
+    # whose verdicts carry no per-pair results.
+    pair_score_at_2: float | None = None
+    all_pairs_at_2: float | None = None  # the stricter rate: every test pair of the task solved
     agent_config: dict[str, Any] = field(default_factory=dict)
     selector: str = SELECTOR
     tie_break: str = TIE_BREAK
@@ -78,6 +83,34 @@ def _json_safe(obj: Any) -> Any:
 
 def _nan_to_none(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _pair_scores(
+    by_puzzle: dict[str, dict[int, CandidateRecord]], manifest_ids: Sequence[str], k: int, attempts: int = 2
+) -> tuple[float | None, float | None]:
+    """(mean task score, mean all-pairs rate) from verdict ``pairs`` lists; (None, None) if no verdict has them."""
+    scores, complete, seen = [], [], False
+    for pid in manifest_ids:
+        samples = by_puzzle.get(pid, {})
+        lists = []
+        for i in range(min(attempts, k)):
+            rec = samples.get(i)
+            pairs = rec.extras.get("verdict", {}).get("pairs") if rec is not None else None
+            lists.append(pairs)
+        n = max((len(p) for p in lists if p), default=0)
+        if n == 0:  # missing, abstained or malformed attempts: nothing solved
+            scores.append(0.0)
+            complete.append(False)
+            continue
+        seen = True
+        solved = [
+            metrics.attempts_at([bool(p[j]) if p and j < len(p) else False for p in lists], attempts) for j in range(n)
+        ]
+        scores.append(sum(solved) / n)
+        complete.append(all(solved))
+    if not seen:
+        return None, None
+    return float(np.mean(scores)), float(np.mean(complete))
 
 
 def summarize(
@@ -136,6 +169,7 @@ def summarize(
             any_q |= rec.q is not None
             costs.append(rec.cost)
 
+    pair_score, all_pairs = _pair_scores(by_puzzle, manifest_ids, k)
     ans = np.asarray(answered, bool)
     cor = np.asarray(correct, bool)
     n_answered = int(ans.sum())
@@ -173,6 +207,8 @@ def summarize(
         aurc=_nan_to_none(aurc) if aurc is not None else None,
         cost_mean={k_: float(v) for k_, v in cost_mean.items() if not k_.endswith("_known")},
         seconds_per_puzzle=None if seconds is None else float(seconds) * k,
+        pair_score_at_2=pair_score,
+        all_pairs_at_2=all_pairs,
         agent_config=agent_config or {},
         meta=extra or {},
     )

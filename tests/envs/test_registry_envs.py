@@ -14,9 +14,13 @@ from arena_envs.registry import TASKS
 
 # Small-data variants keep the suite fast; the default (the bundled split) is checked too.
 CONFIGS = [{}, {"size": 4, "count": 50}, {"size": 6, "count": 20}]
-FAMILY_CONFIGS = {"sudoku": CONFIGS, "maze": [{}, {"size": 10, "count": 20}, {"size": 7, "count": 10}]}
+FAMILY_CONFIGS = {
+    "sudoku": CONFIGS,
+    "maze": [{}, {"size": 10, "count": 20}, {"size": 7, "count": 10}],
+    "arc": [{}, {"split": "training"}],
+}
 CASES = [(env_id, cfg) for env_id in TASKS for cfg in FAMILY_CONFIGS[TASKS[env_id].family]]
-IDS = [f"{e}-{c.get('size', 'default')}" for e, c in CASES]
+IDS = [f"{e}-{c.get('size', c.get('split', 'default'))}" for e, c in CASES]
 
 
 def _oracle(env) -> np.ndarray:
@@ -133,7 +137,7 @@ def test_sync_vector_env(env_id):
     cfg = FAMILY_CONFIGS[TASKS[env_id].family][1]
     venv = SyncVectorEnv([lambda: gym.make(env_id, **cfg) for _ in range(3)])
     obs, infos = venv.reset(seed=[1, 2, 3])
-    assert obs.shape == (3, cfg["size"], cfg["size"])
+    assert obs.shape == (3, *venv.single_observation_space.shape)
     actions = venv.action_space.sample()
     obs, rewards, term, trunc, infos = venv.step(actions)
     assert rewards.shape == (3,) and term.shape == (3,)

