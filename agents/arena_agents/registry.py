@@ -21,6 +21,8 @@ from arena_agents.baselines import (
     GreedyConfig,
     OracleAgent,
     OracleConfig,
+    ProgramSearchAgent,
+    ProgramSearchConfig,
     RandomAgent,
     RandomConfig,
 )
@@ -63,6 +65,13 @@ for _entry in (
         GreedyConfig,
         GreedyAgent,
         "no search: Maze walks towards G, Sudoku fills naked singles; abstains when stuck",
+    ),
+    AgentEntry(
+        "programs",
+        "baseline",
+        ProgramSearchConfig,
+        ProgramSearchAgent,
+        "ARC: the first of a few grid transformations (+ colour map) fitting every demonstration; else abstains",
     ),
 ):
     register_agent(_entry)

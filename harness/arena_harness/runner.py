@@ -175,6 +175,7 @@ def evaluate(
         agent_hash=agent_hash,
         agent_config=config_to_dict(agent.config),
         extra={"shard": str(options.shard), "limit": options.limit, **meta},
+        pair_counts={p.id: int(p.meta["n_tests"]) for p in puzzles if "n_tests" in p.meta} or None,
     )
     return RunResult(summary=summary, records=records, added=added)
 

@@ -86,10 +86,17 @@ def _nan_to_none(x: float) -> float | None:
 
 
 def _pair_scores(
-    by_puzzle: dict[str, dict[int, CandidateRecord]], manifest_ids: Sequence[str], k: int, attempts: int = 2
+    by_puzzle: dict[str, dict[int, CandidateRecord]],
+    manifest_ids: Sequence[str],
+    k: int,
+    pair_counts: dict[str, int] | None,
+    attempts: int = 2,
 ) -> tuple[float | None, float | None]:
-    """(mean task score, mean all-pairs rate) from verdict ``pairs`` lists; (None, None) if no verdict has them."""
-    scores, complete, seen = [], [], False
+    """(mean task score, mean all-pairs rate) from verdict ``pairs`` lists.
+
+    ``pair_counts`` (test pairs per puzzle, from the puzzles) switches the score on even when no attempt was
+    well formed; without it the score exists only if some verdict carries ``pairs``."""
+    scores, complete, seen = [], [], pair_counts is not None
     for pid in manifest_ids:
         samples = by_puzzle.get(pid, {})
         lists = []
@@ -97,8 +104,8 @@ def _pair_scores(
             rec = samples.get(i)
             pairs = rec.extras.get("verdict", {}).get("pairs") if rec is not None else None
             lists.append(pairs)
-        n = max((len(p) for p in lists if p), default=0)
-        if n == 0:  # missing, abstained or malformed attempts: nothing solved
+        n = max((len(p) for p in lists if p), default=(pair_counts or {}).get(pid, 0))
+        if n == 0 or not any(lists):  # missing, abstained or malformed attempts: nothing solved
             scores.append(0.0)
             complete.append(False)
             continue
@@ -127,6 +134,7 @@ def summarize(
     agent_hash: str,
     agent_config: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    pair_counts: dict[str, int] | None = None,
 ) -> Summary:
     if not manifest_ids:
         raise ValueError("the manifest is empty: nothing to summarise")
@@ -169,7 +177,7 @@ def summarize(
             any_q |= rec.q is not None
             costs.append(rec.cost)
 
-    pair_score, all_pairs = _pair_scores(by_puzzle, manifest_ids, k)
+    pair_score, all_pairs = _pair_scores(by_puzzle, manifest_ids, k, pair_counts)
     ans = np.asarray(answered, bool)
     cor = np.asarray(correct, bool)
     n_answered = int(ans.sum())

@@ -79,3 +79,29 @@ def _wrong(record):
 
     verdict = {**record.extras["verdict"], "pairs": [False] * len(record.extras["verdict"]["pairs"])}
     return replace(record, ok=False, answer="[[[0]]]", extras={**record.extras, "verdict": verdict})
+
+
+def test_program_search_finds_consistent_programs_and_abstains_otherwise():
+    from arena_agents.baselines.arc_programs import solve
+
+    rng = np.random.default_rng(5)
+    grids = [rng.integers(0, 4, size=(3, 4)) for _ in range(3)]
+    swap = np.array([0, 2, 1, 3, 4, 5, 6, 7, 8, 9])
+    cases = {
+        "rot90": [(g, np.rot90(g)) for g in grids],
+        "scale2": [(g, np.kron(g, np.ones((2, 2), int))) for g in grids],
+        "tile1x2": [(g, np.tile(g, (1, 2))) for g in grids],
+        "flip_lr+colours": [(g, swap[np.fliplr(g)]) for g in grids],
+    }
+    for name, pairs in cases.items():
+        found = solve(pairs[:2], [pairs[2][0]])
+        assert found is not None and found[0] == name and np.array_equal(found[1][0], pairs[2][1]), name
+    noise = [(g, rng.integers(0, 4, size=(5, 5))) for g in grids]
+    assert solve(noise[:2], [noise[2][0]]) is None
+
+
+def test_an_agent_that_always_abstains_scores_zero_not_nothing(tmp_path):
+    ps = make_puzzle_set("arena/ARC-AGI-2-v0", split="evaluation")
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        s = evaluate(ps, make_agent("programs"), store, RunOptions(k=2, progress=False)).summary
+    assert s.coverage == 0.0 and s.pair_score_at_2 == 0.0 and s.all_pairs_at_2 == 0.0

@@ -7,6 +7,8 @@ from arena_agents.baselines.agents import (
     GreedyConfig,
     OracleAgent,
     OracleConfig,
+    ProgramSearchAgent,
+    ProgramSearchConfig,
     RandomAgent,
     RandomConfig,
 )
@@ -20,6 +22,8 @@ __all__ = [
     "GreedyConfig",
     "OracleAgent",
     "OracleConfig",
+    "ProgramSearchAgent",
+    "ProgramSearchConfig",
     "RandomAgent",
     "RandomConfig",
 ]

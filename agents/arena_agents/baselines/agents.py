@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arena_agents.baselines.families import COPY, GREEDY, RANDOM_ANSWER, lookup, search_for
+from arena_agents.baselines.families import COPY, GREEDY, PROGRAM_SEARCH, RANDOM_ANSWER, lookup, search_for
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
 
@@ -40,6 +40,11 @@ class RandomConfig:
 @dataclass(frozen=True)
 class GreedyConfig:
     """Deterministic: all k candidates are the same walk (or the same abstention)."""
+
+
+@dataclass(frozen=True)
+class ProgramSearchConfig:
+    """Deterministic: every attempt is the same program's output (or the same abstention)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,26 @@ class GreedyAgent:
             walk = lookup(GREEDY, p.family, self.name)
             t0 = time.perf_counter()
             answer = walk(p)
+            first = Candidate(answer, q=None, cost=Cost(nfe=1, seconds=time.perf_counter() - t0))
+            out.append([first] + [Candidate(answer, q=None, cost=Cost(nfe=0, seconds=0.0))] * (k - 1))
+        return out
+
+
+class ProgramSearchAgent:
+    """ARC: the first of a handful of grid transformations (+ colour map) consistent with every demonstration;
+    abstains when none is. See ``arena_agents.baselines.arc_programs``."""
+
+    name = "programs"
+
+    def __init__(self, config: ProgramSearchConfig | None = None) -> None:
+        self.config = config or ProgramSearchConfig()
+
+    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
+        out = []
+        for p in puzzles:
+            search = lookup(PROGRAM_SEARCH, p.family, self.name)
+            t0 = time.perf_counter()
+            answer = search(p)
             first = Candidate(answer, q=None, cost=Cost(nfe=1, seconds=time.perf_counter() - t0))
             out.append([first] + [Candidate(answer, q=None, cost=Cost(nfe=0, seconds=0.0))] * (k - 1))
         return out

@@ -163,6 +163,16 @@ def _sudoku_greedy(puzzle: Puzzle) -> np.ndarray | None:
 
 
 GREEDY: dict[str, Callable[[Puzzle], np.ndarray | None]] = {"maze": _maze_greedy, "sudoku": _sudoku_greedy}
+
+
+def _arc_programs(puzzle: Puzzle) -> object | None:
+    from arena_agents.baselines.arc_programs import solve
+
+    found = solve(puzzle.meta["train"], puzzle.meta["test_inputs"])
+    return None if found is None else found[1]
+
+
+PROGRAM_SEARCH: dict[str, Callable[[Puzzle], object | None]] = {"arc": _arc_programs}
 # What "return the input" means per family (ARC: every test input, one grid each)
 COPY: dict[str, Callable[[Puzzle], object]] = {"arc": lambda p: [np.array(g) for g in p.meta["test_inputs"]]}
 
