@@ -7,8 +7,9 @@ really score (about 0 on Sudoku), and the budgeted solver shows coverage below 1
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -132,7 +133,29 @@ class CopyInputAgent:
         return out
 
 
-class GreedyAgent:
+class _OneAnswerAgent:
+    """A deterministic per-family function of the puzzle: it runs once, and its answer (or abstention, None)
+    fills all k candidates; the repeats cost nothing."""
+
+    name: ClassVar[str]
+    table: ClassVar[dict[str, Callable[[Puzzle], Any]]]
+    config_cls: ClassVar[type]
+
+    def __init__(self, config: Any = None) -> None:
+        self.config = config or self.config_cls()
+
+    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
+        out = []
+        for p in puzzles:
+            run = lookup(self.table, p.family, self.name)
+            t0 = time.perf_counter()
+            answer = run(p)
+            first = Candidate(answer, q=None, cost=Cost(nfe=1, seconds=time.perf_counter() - t0))
+            out.append([first] + [Candidate(answer, q=None, cost=Cost(nfe=0, seconds=0.0))] * (k - 1))
+        return out
+
+
+class GreedyAgent(_OneAnswerAgent):
     """Local moves without search (Maze: always towards G; Sudoku: naked singles); abstains when stuck.
 
     On Sudoku it is sound (every single is forced); on Maze a walk that reaches G may still be longer than
@@ -140,36 +163,14 @@ class GreedyAgent:
     """
 
     name = "greedy"
-
-    def __init__(self, config: GreedyConfig | None = None) -> None:
-        self.config = config or GreedyConfig()
-
-    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
-        out = []
-        for p in puzzles:
-            walk = lookup(GREEDY, p.family, self.name)
-            t0 = time.perf_counter()
-            answer = walk(p)
-            first = Candidate(answer, q=None, cost=Cost(nfe=1, seconds=time.perf_counter() - t0))
-            out.append([first] + [Candidate(answer, q=None, cost=Cost(nfe=0, seconds=0.0))] * (k - 1))
-        return out
+    table = GREEDY
+    config_cls = GreedyConfig
 
 
-class ProgramSearchAgent:
+class ProgramSearchAgent(_OneAnswerAgent):
     """ARC: the first of a handful of grid transformations (+ colour map) consistent with every demonstration;
     abstains when none is. See ``arena_agents.baselines.arc_programs``."""
 
     name = "programs"
-
-    def __init__(self, config: ProgramSearchConfig | None = None) -> None:
-        self.config = config or ProgramSearchConfig()
-
-    def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
-        out = []
-        for p in puzzles:
-            search = lookup(PROGRAM_SEARCH, p.family, self.name)
-            t0 = time.perf_counter()
-            answer = search(p)
-            first = Candidate(answer, q=None, cost=Cost(nfe=1, seconds=time.perf_counter() - t0))
-            out.append([first] + [Candidate(answer, q=None, cost=Cost(nfe=0, seconds=0.0))] * (k - 1))
-        return out
+    table = PROGRAM_SEARCH
+    config_cls = ProgramSearchConfig
