@@ -92,13 +92,10 @@ class RecursiveAgent:
             chunk = jobs[lo : lo + self.config.batch_size]
             started = time.perf_counter()
             tokens = torch.from_numpy(self.codec.encode(np.stack([g for _, _, g in chunk]))).to(self.device)
-            carry = self.model.initial_carry(len(chunk), self.device)
-            for _ in range(self.steps):
-                with autocast:
-                    step = self.model(tokens, carry)
-                carry = step.carry
-            predicted = self.codec.decode(step.logits.argmax(-1).cpu().numpy())
-            q = torch.sigmoid(step.q_halt.float()).cpu().numpy()
+            with autocast:
+                predicted_tokens, q_halt = self.model.solve(tokens, self.steps)
+            predicted = self.codec.decode(predicted_tokens.cpu().numpy())
+            q = q_halt.float().cpu().numpy()
             seconds = (time.perf_counter() - started) / len(chunk)
             for (i, transform, _), answer, qi in zip(chunk, predicted, q):
                 if transform is not None:

@@ -19,17 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from arena_agents.recursive.layers import (
     Block,
     Linear,
     PuzzleInput,
+    RecursiveModel,
     RotaryEmbedding,
     Stack,
     StepOutput,
     block_flops,
-    counted_parameters,
     fixed_latent,
     q_head,
 )
@@ -57,7 +56,9 @@ class HRMConfig:
             raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
 
 
-class HRM(nn.Module):
+class HRM(RecursiveModel):
+    carry_buffers = ("zh_init", "zl_init")
+
     def __init__(self, config: HRMConfig) -> None:
         super().__init__()
         c = self.config = config
@@ -70,15 +71,6 @@ class HRM(nn.Module):
         self.q_head = q_head(c.hidden)
         self.register_buffer("zh_init", fixed_latent(c.hidden))
         self.register_buffer("zl_init", fixed_latent(c.hidden))
-
-    def size(self) -> int:
-        return counted_parameters(self)
-
-    def initial_carry(self, batch: int, device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(z_H, z_L), each [B, L, D]."""
-        length = self.config.prefix_len + self.config.seq_len
-        shape = (batch, length, self.config.hidden)
-        return self.zh_init.to(device).expand(shape).clone(), self.zl_init.to(device).expand(shape).clone()
 
     def step(
         self, x: torch.Tensor, z_h: torch.Tensor, z_l: torch.Tensor
@@ -115,14 +107,3 @@ class HRM(nn.Module):
         block = block_flops(c.hidden, c.prefix_len + c.seq_len)
         blocks = c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers)
         return blocks * block + 2 * c.seq_len * c.hidden * c.vocab_size + 2 * c.hidden * 2
-
-    @torch.no_grad()
-    def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fixed-step inference: (predicted tokens [B, S], sigmoid(q_halt) [B])."""
-        x = self.inputs(tokens)
-        z_h, z_l = self.initial_carry(tokens.shape[0], tokens.device)
-        logits = q = None
-        for _ in range(steps or self.config.max_steps):
-            z_h, z_l, logits, q = self.step(x, z_h, z_l)
-        assert logits is not None and q is not None
-        return logits.argmax(-1), torch.sigmoid(q[:, 0])

@@ -9,7 +9,7 @@ normal initialisation. Shapes use B = batch, L = sequence length, D = hidden siz
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -233,3 +233,35 @@ def block_flops(dim: int, length: int, *, mixer_length: int | None = None, mixer
     else:
         mix = 2 * length * 4 * dim * dim + 4 * length * length * dim
     return mlp + mix
+
+
+class RecursiveModel(nn.Module):
+    """What TRM and HRM share around their step: the parameter count, fixed initial latents, and fixed-step
+    inference. A subclass sets ``carry_buffers`` (the names of its two initial-latent buffers, [D] each), and
+    implements ``forward(tokens, carry) -> StepOutput`` and ``config`` (with prefix_len, seq_len, hidden,
+    max_steps)."""
+
+    carry_buffers: tuple[str, str]
+    config: Any
+
+    def size(self) -> int:
+        """Parameters as the papers count them (the puzzle embedding excluded)."""
+        return counted_parameters(self)
+
+    def initial_carry(self, batch: int, device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The two latents of the carry, each [B, L, D], from the fixed initial vectors."""
+        c = self.config
+        shape = (batch, c.prefix_len + c.seq_len, c.hidden)
+        first, second = (getattr(self, name).to(device).expand(shape).clone() for name in self.carry_buffers)
+        return first, second
+
+    @torch.no_grad()
+    def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Fixed-step inference, a batch finishing together: (predicted tokens [B, S], sigmoid(q_halt) [B])."""
+        carry = self.initial_carry(tokens.shape[0], tokens.device)
+        out = None
+        for _ in range(steps or self.config.max_steps):
+            out = self(tokens, carry)
+            carry = out.carry
+        assert out is not None
+        return out.logits.argmax(-1), torch.sigmoid(out.q_halt.float())

@@ -21,17 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from arena_agents.recursive.layers import (
     Block,
     Linear,
     PuzzleInput,
+    RecursiveModel,
     RotaryEmbedding,
     Stack,
     StepOutput,
     block_flops,
-    counted_parameters,
     fixed_latent,
     q_head,
 )
@@ -60,7 +59,9 @@ class TRMConfig:
             raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
 
 
-class TRM(nn.Module):
+class TRM(RecursiveModel):
+    carry_buffers = ("y_init", "z_init")
+
     def __init__(self, config: TRMConfig) -> None:
         super().__init__()
         c = self.config = config
@@ -76,19 +77,9 @@ class TRM(nn.Module):
         self.register_buffer("y_init", fixed_latent(c.hidden))
         self.register_buffer("z_init", fixed_latent(c.hidden))
 
-    def size(self) -> int:
-        """Parameters as the papers count them (the puzzle embedding excluded)."""
-        return counted_parameters(self)
-
     def input_embedding(self, tokens: torch.Tensor, puzzle_ids: torch.Tensor | None = None) -> torch.Tensor:
         """x: [B, L, D] from tokens [B, S] (int64)."""
         return self.inputs(tokens, puzzle_ids)
-
-    def initial_carry(self, batch: int, device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """(y, z), each [B, L, D], from the fixed initial latents."""
-        length = self.config.prefix_len + self.config.seq_len
-        shape = (batch, length, self.config.hidden)
-        return self.y_init.to(device).expand(shape).clone(), self.z_init.to(device).expand(shape).clone()
 
     def _cycle(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         for _ in range(self.config.n_latent):
@@ -126,14 +117,3 @@ class TRM(nn.Module):
         block = block_flops(c.hidden, length, mixer_length=length if c.mlp_mixer else None, mixer_hidden=c.mixer_hidden)
         heads = 2 * c.seq_len * c.hidden * c.vocab_size + 2 * c.hidden * 2  # answer head on S tokens, q head on one
         return self.nfe_per_step() * c.layers * block + heads
-
-    @torch.no_grad()
-    def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fixed-step inference (a batch finishes together): (predicted tokens [B, S], sigmoid(q_halt) [B])."""
-        x = self.input_embedding(tokens)
-        y, z = self.initial_carry(tokens.shape[0], tokens.device)
-        logits = q = None
-        for _ in range(steps or self.config.max_steps):
-            y, z, logits, q = self.step(x, y, z)
-        assert logits is not None and q is not None
-        return logits.argmax(-1), torch.sigmoid(q)
