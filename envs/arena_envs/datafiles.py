@@ -2,12 +2,46 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from arena_envs.config import DataError
 from arena_envs.protocol import Puzzle
 
 NAMED_SOURCES = (None, "bundled", "generated", "hub")
+PUZZLE_CSV_HEADER = ("source", "question", "answer", "rating")
+
+
+def csv_rows(
+    source: str | Path | io.TextIOBase, *, what: str, limit: int | None = None
+) -> Iterator[tuple[int, Sequence[str]]]:
+    """(line number, fields) of a ``source,question,answer,rating`` CSV (a path or an open text file).
+
+    The file must exist and carry that header, and every row must have 4 fields; each problem is a DataError
+    naming the line. ``what`` names the dataset in the message for a missing file (e.g. "Maze-Hard").
+    """
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(
+                f"{what} CSV {str(path)!r} not found; pass the path of a {what} train.csv/test.csv "
+                "(columns source,question,answer,rating) or use data='bundled'"
+            )
+        with path.open(newline="") as fh:
+            yield from csv_rows(fh, what=what, limit=limit)
+        return
+    reader = csv.reader(source)
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header) != PUZZLE_CSV_HEADER:
+        raise DataError(f"expected CSV header {','.join(PUZZLE_CSV_HEADER)}, got {header!r}")
+    for count, (line_no, row) in enumerate(enumerate(reader, start=2)):
+        if limit is not None and count >= limit:
+            return
+        if len(row) != len(PUZZLE_CSV_HEADER):
+            raise DataError(f"line {line_no}: expected 4 fields, got {len(row)}")
+        yield line_no, row
 
 
 def file_version(data: str | None) -> tuple[int, int] | None:

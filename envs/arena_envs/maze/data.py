@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from arena_envs.config import ConfigError, DataError
-from arena_envs.datafiles import RowIndex, file_version, hub_csv
+from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, hub_csv
 from arena_envs.maze import verifier
 from arena_envs.maze.generator import PROFILE, MazeSpec, generate_many
 from arena_envs.maze.grid import PATH, WALL, parse, to_text
@@ -40,7 +40,6 @@ BUNDLED_VERSION = PROFILE
 BUNDLED_FILES = {"test": "maze_hard_synth_v1_test.csv", "train": "maze_hard_synth_v1_train.csv"}
 BASE_SEED = 20251122
 SPLIT_SEED_OFFSET = {"train": 0, "test": 1, "val": 2}
-CSV_HEADER = ["source", "question", "answer", "rating"]
 
 
 @dataclass(frozen=True)
@@ -53,25 +52,8 @@ class MazeArrays:
 
 def read_csv(source: str | Path | io.TextIOBase, *, size: int = 30, limit: int | None = None) -> MazeArrays:
     """Read a ``source,question,answer,rating`` CSV of mazes (a path or an open text file)."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise DataError(
-                f"maze CSV {str(path)!r} not found; pass the path of a Maze-Hard train.csv/test.csv "
-                "(columns source,question,answer,rating) or use data='bundled'"
-            )
-        with path.open(newline="") as fh:
-            return read_csv(fh, size=size, limit=limit)
-    reader = csv.reader(source)
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header] != CSV_HEADER:
-        raise DataError(f"expected CSV header {','.join(CSV_HEADER)}, got {header!r}")
     sources, questions, answers, ratings = [], [], [], []
-    for line_no, row in enumerate(reader, start=2):
-        if limit is not None and len(sources) >= limit:
-            break
-        if len(row) != 4:
-            raise DataError(f"line {line_no}: expected 4 fields, got {len(row)}")
+    for line_no, row in csv_rows(source, what="Maze-Hard", limit=limit):
         try:
             q, a = parse(row[1], size), parse(row[2], size)
             rating = int(float(row[3])) if row[3].strip() else 0
@@ -93,7 +75,7 @@ def write_csv(path: str | Path, arrays: MazeArrays) -> None:
     tmp = Path(str(path) + ".tmp")
     with tmp.open("w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
+        writer.writerow(PUZZLE_CSV_HEADER)
         for src, q, a, r in zip(arrays.sources, arrays.questions, arrays.solutions, arrays.ratings):
             writer.writerow([src, to_text(q), to_text(a), int(r)])
     tmp.replace(path)

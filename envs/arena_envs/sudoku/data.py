@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from arena_envs.config import ConfigError, DataError
-from arena_envs.datafiles import RowIndex, file_version, hub_csv
+from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, hub_csv
 from arena_envs.protocol import Puzzle, Verdict
 from arena_envs.sudoku import verifier
 from arena_envs.sudoku.shape import SudokuShape
@@ -35,7 +35,6 @@ BUNDLED_FILES = {
     "test": "sudoku_extreme_synth_v1_test.csv",
     "train": "sudoku_extreme_synth_v1_train.csv",
 }
-CSV_HEADER = ["source", "question", "answer", "rating"]
 
 
 @dataclass(frozen=True)
@@ -72,28 +71,11 @@ def grid_to_string(grid: np.ndarray) -> str:
 
 def read_csv(source: str | Path | io.TextIOBase, *, size: int = 9, limit: int | None = None) -> SudokuArrays:
     """Read the original ``source,question,answer,rating`` CSV (a path or an open text file)."""
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if not path.is_file():
-            raise DataError(
-                f"Sudoku CSV {str(path)!r} not found; pass the path of a Sudoku-Extreme train.csv/test.csv "
-                "(columns source,question,answer,rating) or use data='bundled'"
-            )
-        with path.open(newline="") as fh:
-            return read_csv(fh, size=size, limit=limit)
-    reader = csv.reader(source)
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header] != CSV_HEADER:
-        raise DataError(f"expected CSV header {','.join(CSV_HEADER)}, got {header!r}")
     sources: list[str] = []
     questions: list[str] = []
     answers: list[str] = []
     ratings: list[int] = []
-    for line_no, row in enumerate(reader, start=2):
-        if limit is not None and len(sources) >= limit:
-            break
-        if len(row) != 4:
-            raise DataError(f"line {line_no}: expected 4 fields, got {len(row)}")
+    for line_no, row in csv_rows(source, what="Sudoku-Extreme", limit=limit):
         sources.append(row[0])
         questions.append(row[1])
         answers.append(row[2])
@@ -115,7 +97,7 @@ def read_csv(source: str | Path | io.TextIOBase, *, size: int = 9, limit: int | 
 def write_csv(path: str | Path, arrays: SudokuArrays) -> None:
     with Path(path).open("w", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(CSV_HEADER)
+        writer.writerow(PUZZLE_CSV_HEADER)
         for src, q, a, r in zip(arrays.sources, arrays.questions, arrays.solutions, arrays.ratings):
             writer.writerow([src, grid_to_string(q), grid_to_string(a), int(r)])
 
