@@ -18,7 +18,7 @@ from gymnasium import spaces
 from arena_envs.config import ConfigError, build_config
 from arena_envs.protocol import Puzzle, PuzzleSet, Verdict
 
-DATA_OPTIONS = ("split", "size", "data", "seed", "count")
+DATA_OPTIONS = ("split", "size", "data", "seed", "count", "variety")
 
 
 class PuzzleEnv(gym.Env[np.ndarray, Any]):

@@ -51,6 +51,12 @@ def _arc_load(env_id: str, **options: Any) -> PuzzleSet:
     return load_set(env_id, **options)
 
 
+def _ppbench_load(env_id: str, **options: Any) -> PuzzleSet:
+    from arena_envs.ppbench.data import load_set
+
+    return load_set(env_id, **options)
+
+
 def _register(spec: TaskSpec) -> None:
     TASKS[spec.env_id] = spec
     if spec.env_id not in gym.registry:
@@ -136,6 +142,38 @@ def _register_arc() -> None:
         )
 
 
+def _register_ppbench() -> None:
+    # the config lives in a module that needs nothing beyond numpy: Node and pzpr.js are only needed once a
+    # puzzle set is loaded
+    from arena_envs.ppbench.env import PPBenchEnvConfig
+
+    data_keys = ("split", "data", "count", "variety")
+    _register(
+        TaskSpec(
+            "arena/PPBench-v0",
+            "ppbench",
+            "answer",
+            "arena_envs.ppbench.env:PPBenchAnswerEnv",
+            PPBenchEnvConfig,
+            _ppbench_load,
+            "Pencil Puzzle Bench (300 golden puzzles, 20 varieties): pzpr moves or a cell+edge grid, checked by pzpr.js",
+            data_keys,
+        )
+    )
+    _register(
+        TaskSpec(
+            "arena/PPBenchStep-v0",
+            "ppbench",
+            "step",
+            "arena_envs.ppbench.env:PPBenchStepEnv",
+            PPBenchEnvConfig,
+            _ppbench_load,
+            "Pencil Puzzle Bench, one cell or edge per step, action masks and rule-shaped reward (for RL)",
+            data_keys,
+        )
+    )
+
+
 def answer_env_id(env_id: str) -> str:
     """The answer-mode id that owns the puzzles of ``env_id`` (step envs share their data)."""
     spec = get_spec(env_id)
@@ -164,3 +202,4 @@ def make_puzzle_set(env_id: str, split: str = "test", **options: Any) -> PuzzleS
 _register_builtin()
 _register_maze()
 _register_arc()
+_register_ppbench()

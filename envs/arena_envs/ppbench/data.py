@@ -1,0 +1,218 @@
+"""Pencil Puzzle Bench data: the golden sets the ``ppbench`` package ships, or any file in the same jsonl format.
+
+A record (one JSON object per line) has at least ``puzzlink_url`` (or ``puzzle_url``) and ``pid``; its stored
+solution is ``solution_enc`` (base64 of the JSON ``{moves_full, moves_required, moves_hint}`` XORed with the
+key "ppbench", as published) or a plain ``solution`` object. Other fields (``number_required_moves``, ``source``,
+``sort_key``, ...) are kept in the puzzle's meta.
+
+Each puzzle is opened once by pzpr.js at load time: its ``grid`` is the givens in the (2R+1) x (2C+1) layout
+(see ``layout.py``) and its meta carries the variety, the size, pzpr's text form of the board and the rules.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from arena_envs.config import ConfigError, DataError
+from arena_envs.datafiles import RowIndex, file_version
+from arena_envs.ppbench import layout
+from arena_envs.ppbench.engine import PzprWorker, default_worker, ppbench_root
+from arena_envs.ppbench.verifier import judge_batch
+from arena_envs.protocol import Puzzle, Verdict
+
+FAMILY = "ppbench"
+XOR_KEY = b"ppbench"
+BUNDLED_FILES = {"golden_300": "golden_300.jsonl", "golden_30": "golden_30.jsonl"}
+SPLIT_ALIASES = {"test": "golden_300"}
+
+
+@dataclass(frozen=True)
+class Record:
+    url: str
+    pid: str
+    solution: dict[str, list[str]]  # moves_full / moves_required / moves_hint
+    fields: dict[str, Any]
+
+
+def decode_solution(encoded: str) -> dict[str, list[str]]:
+    """The published obfuscation: base64, then XOR with the repeating key b"ppbench", then JSON."""
+    raw = base64.b64decode(encoded)
+    plain = bytes(b ^ XOR_KEY[i % len(XOR_KEY)] for i, b in enumerate(raw))
+    return json.loads(plain)
+
+
+def encode_solution(solution: dict[str, list[str]]) -> str:
+    """Inverse of :func:`decode_solution` (to write files in the published format)."""
+    plain = json.dumps(solution).encode()
+    return base64.b64encode(bytes(b ^ XOR_KEY[i % len(XOR_KEY)] for i, b in enumerate(plain))).decode()
+
+
+def read_jsonl(path: str | Path, limit: int | None = None) -> list[Record]:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"PPBench file {str(path)!r} not found; pass a .jsonl in the ppbench format or data=None")
+    records: list[Record] = []
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            if limit is not None and len(records) >= limit:
+                break
+            try:
+                obj = json.loads(line)
+                url = obj.get("puzzlink_url") or obj.get("puzzle_url")
+                if not isinstance(url, str) or not isinstance(obj.get("pid"), str):
+                    raise ValueError("needs string fields puzzlink_url (or puzzle_url) and pid")
+                if "solution_enc" in obj:
+                    solution = decode_solution(obj.pop("solution_enc"))
+                else:
+                    solution = obj.pop("solution", None) or {}
+                if not isinstance(solution, dict) or not all(
+                    isinstance(solution.get(k, []), list) for k in ("moves_full", "moves_required", "moves_hint")
+                ):
+                    raise ValueError("solution must hold lists moves_full / moves_required / moves_hint")
+            except (ValueError, TypeError) as exc:  # json.JSONDecodeError and binascii.Error are ValueErrors
+                raise DataError(f"{path}:{line_no}: {exc}") from None
+            records.append(Record(url, obj["pid"], solution, obj))
+    return records
+
+
+def bundled_path(split: str) -> Path:
+    name = SPLIT_ALIASES.get(split, split)
+    if name not in BUNDLED_FILES:
+        raise ConfigError(f"unknown PPBench split {split!r}; use one of {[*BUNDLED_FILES, *SPLIT_ALIASES]}")
+    return ppbench_root() / "bundled" / BUNDLED_FILES[name]
+
+
+@dataclass
+class PPBenchSet(RowIndex):
+    env_id: str
+    split: str
+    source: str
+    fingerprint: str
+    puzzles: Sequence[Puzzle]
+    solutions: Sequence[dict[str, list[str]]] = field(repr=False)
+    worker: PzprWorker = field(repr=False, default_factory=default_worker)
+
+    def __post_init__(self) -> None:
+        self._index = {p.id: i for i, p in enumerate(self.puzzles)}
+
+    def label(self, puzzle: Puzzle) -> list[str]:
+        """The stored solution's moves (``moves_full``, as published)."""
+        return list(self.solutions[self._row(puzzle)]["moves_full"])
+
+    def verify(self, puzzle: Puzzle, answer: Any) -> Verdict:
+        return self.verify_batch([puzzle], [answer])[0]
+
+    def verify_batch(self, puzzles: Sequence[Puzzle], answers: Sequence[Any]) -> list[Verdict]:
+        """One worker request for the whole batch."""
+        return [v for v, _ in judge_batch(self.worker, puzzles, answers)]
+
+    def judge(self, puzzle: Puzzle, answer: Any, board: Any = None) -> tuple[Verdict, dict[str, Any] | None]:
+        """Verdict plus the board after the answer (answer layers, broken / unfinished rules); ``board`` is
+        an answer grid to start from (the step env's current state) before moves are played."""
+        return judge_batch(self.worker, [puzzle], [answer], with_state=True, start=[board])[0]
+
+
+def _fingerprint(records: Sequence[Record]) -> str:
+    h = hashlib.sha256()
+    for r in records:
+        h.update(json.dumps([r.url, r.pid, r.solution.get("moves_full", [])], separators=(",", ":")).encode())
+    return h.hexdigest()
+
+
+def _puzzle_id(split: str, index: int, record: Record) -> str:
+    digest = hashlib.md5(record.url.encode()).hexdigest()[:8]
+    return f"ppbench/{split}/{index:04d}-{record.pid}-{digest}"
+
+
+@lru_cache(maxsize=8)
+def _load(
+    path: str, version: Any, split: str, source: str, count: int | None, variety: str | None, env_id: str
+) -> PPBenchSet:
+    indexed = list(enumerate(read_jsonl(path)))
+    if variety is not None:
+        indexed = [(i, r) for i, r in indexed if r.pid == variety]
+        if not indexed:
+            raise ConfigError(
+                f"no {variety!r} puzzles in {path}; its varieties: {sorted({r.pid for r in read_jsonl(path)})}"
+            )
+    indexed = indexed[:count] if count is not None else indexed
+    if not indexed:
+        raise DataError(f"{path} holds no puzzles")
+    records = [r for _, r in indexed]
+    worker = default_worker()
+    described = worker.batch("describe", [r.url for r in records], key="urls")
+    rules = {pid: worker.request("rules", pid=pid) for pid in sorted({r.pid for r in records})}
+    puzzles = []
+    for (i, record), info in zip(indexed, described):
+        if "error" in info:
+            raise DataError(f"{path}: puzzle {i + 1} ({record.url[:120]}): {info['error']}")
+        if info["pid"] != record.pid:
+            raise DataError(f"{path}: puzzle {i + 1} says pid {record.pid!r} but its URL opens {info['pid']!r}")
+        extras = {k: v for k, v in record.fields.items() if k not in ("puzzlink_url", "puzzle_url", "pid")}
+        meta = {
+            "pid": record.pid,
+            "url": record.url,
+            "rows": info["rows"],
+            "cols": info["cols"],
+            "layout": tuple(info["layout"]),
+            "file": info["file"],
+            "rules": rules[record.pid]["en"],
+            "number_entry": info["number_entry"],
+            "edge_channel": info["edge_channel"],
+            "max_cell_value": info["max_cell_value"],
+            "writable": np.asarray(info["writable"], dtype=np.int8),
+            "record_index": i,
+            "data_path": path,
+            **extras,
+        }
+        puzzles.append(Puzzle(_puzzle_id(split, i, record), FAMILY, layout.givens_array(info["givens"]), meta))
+    return PPBenchSet(
+        env_id=env_id,
+        split=split,
+        source=source,
+        fingerprint=_fingerprint(records),
+        puzzles=puzzles,
+        solutions=[r.solution for r in records],
+        worker=worker,
+    )
+
+
+def load_set(
+    env_id: str = "arena/PPBench-v0",
+    split: str = "test",
+    data: str | None = None,
+    count: int | None = None,
+    variety: str | None = None,
+) -> PPBenchSet:
+    """The golden set of the installed ``ppbench`` package (``split`` golden_300 = test, or golden_30), or the
+    jsonl file ``data``; ``variety`` keeps one pzpr variety (e.g. "sudoku"), then ``count`` the first puzzles."""
+    if count is not None and count < 1:
+        raise ConfigError(f"count must be >= 1, got {count}")
+    if data in (None, "bundled"):
+        path = bundled_path(split)
+        name = SPLIT_ALIASES.get(split, split)
+        source = f"ppbench-0.1.0:{name}"
+    else:
+        path = Path(data)
+        name = split if split != "test" else path.stem
+        source = f"original:{path}"
+    return _load(str(path), file_version(str(path)), name, source, count, variety, env_id)
+
+
+def stored_solution(puzzle: Puzzle) -> list[str]:
+    """The published solution of a puzzle loaded by this module (for the oracle): re-read from its file."""
+    path = puzzle.meta.get("data_path")
+    if path is None:
+        raise DataError(f"{puzzle.id} does not come from a PPBench file")
+    return list(read_jsonl(path, limit=int(puzzle.meta["record_index"]) + 1)[-1].solution["moves_full"])
