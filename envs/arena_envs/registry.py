@@ -156,7 +156,8 @@ def _register_ppbench() -> None:
             "arena_envs.ppbench.env:PPBenchAnswerEnv",
             PPBenchEnvConfig,
             _ppbench_load,
-            "Pencil Puzzle Bench (300 golden puzzles, 20 varieties): pzpr moves or a cell+edge grid, checked by pzpr.js",
+            "Pencil Puzzle Bench (300 golden puzzles, 20 varieties): pzpr moves or a cell+edge grid, checked by "
+            "pzpr.js",
             data_keys,
         )
     )

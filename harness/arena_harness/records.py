@@ -13,13 +13,15 @@ from arena_envs.protocol import Candidate, Verdict
 
 
 def encode_answer(answer: Any) -> str | None:
-    """JSON text of an answer grid (nested lists); None stays None.
+    """JSON text of an answer grid (nested lists), or of a list of move strings; None stays None.
 
     Float grids keep their values (NaN/inf included, as Python's JSON allows) so re-verification
     sees exactly what the agent returned; anything that is not a numeric array is kept as its repr.
     """
     if answer is None:
         return None
+    if isinstance(answer, (list, tuple)) and answer and all(isinstance(m, str) for m in answer):
+        return json.dumps(list(answer))  # a list of moves (PPBench), kept as strings
     try:
         arr = np.asarray(answer)
     except (ValueError, TypeError):
@@ -36,7 +38,7 @@ def decode_answer(text: str | None) -> Any:
     if text is None:
         return None
     value = json.loads(text)
-    if isinstance(value, dict):
+    if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         return value
     try:
         arr = np.asarray(value)

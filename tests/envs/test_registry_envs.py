@@ -18,9 +18,10 @@ FAMILY_CONFIGS = {
     "sudoku": CONFIGS,
     "maze": [{}, {"size": 10, "count": 20}, {"size": 7, "count": 10}],
     "arc": [{}, {"split": "training"}],
+    "ppbench": [{}, {"count": 20}, {"variety": "sudoku"}],
 }
 CASES = [(env_id, cfg) for env_id in TASKS for cfg in FAMILY_CONFIGS[TASKS[env_id].family]]
-IDS = [f"{e}-{c.get('size', c.get('split', 'default'))}" for e, c in CASES]
+IDS = [f"{e}-{c.get('size', c.get('split', c.get('count', c.get('variety', 'default'))))}" for e, c in CASES]
 
 
 def _oracle(env) -> np.ndarray:

@@ -129,15 +129,48 @@ def _arc_search(puzzle: Puzzle, max_nodes: int, seed: int | None) -> SearchOutco
     return SearchOutcome([out for _, out in task.test], 1, 0)  # type: ignore[arg-type]
 
 
+def _ppbench_search(puzzle: Puzzle, max_nodes: int, seed: int | None) -> SearchOutcome:
+    """No pzpr solver runs here: the oracle replays the published solution stored with the puzzle's file
+    (``moves_full``, as the ppbench package ships it); nodes = moves."""
+    from arena_envs.ppbench.data import stored_solution
+
+    moves = stored_solution(puzzle)
+    return SearchOutcome(moves, len(moves), 0)  # type: ignore[arg-type]
+
+
+def _ppbench_random(puzzle: Puzzle, rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random value at every writable position: a cell value, or a line/border on an edge."""
+    from arena_envs.ppbench import layout
+
+    m = puzzle.meta
+    grid = layout.empty_answer(tuple(m["layout"]))
+    ys, xs = np.nonzero(np.asarray(m["writable"]) == 1)
+    cells = (ys % 2 == 1) & (xs % 2 == 1)
+    grid[0, ys[cells], xs[cells]] = rng.integers(0, int(m["max_cell_value"]) + 1, size=int(cells.sum()))
+    if m["edge_channel"] is not None:
+        edge = layout.ANSWER_CHANNELS.index(m["edge_channel"])
+        grid[edge, ys[~cells], xs[~cells]] = rng.integers(0, 2, size=int((~cells).sum()))
+    return grid
+
+
+def _ppbench_copy(puzzle: Puzzle) -> np.ndarray:
+    """Copying the input means answering the board as given: every answer channel empty."""
+    from arena_envs.ppbench import layout
+
+    return layout.empty_answer(tuple(puzzle.meta["layout"]))
+
+
 SEARCH: dict[str, Callable[[Puzzle, int, int | None], SearchOutcome]] = {
     "sudoku": _sudoku_search,
     "maze": _maze_search,
     "arc": _arc_search,
+    "ppbench": _ppbench_search,
 }
 WARM_UP: dict[str, Callable[[], None]] = {"sudoku": _sudoku_warm_up, "maze": _maze_warm_up}
 RANDOM_ANSWER: dict[str, Callable[[Puzzle, np.random.Generator], np.ndarray]] = {
     "sudoku": _sudoku_random,
     "maze": _maze_random,
+    "ppbench": _ppbench_random,
 }
 
 
@@ -174,7 +207,10 @@ def _arc_programs(puzzle: Puzzle) -> object | None:
 
 PROGRAM_SEARCH: dict[str, Callable[[Puzzle], object | None]] = {"arc": _arc_programs}
 # What "return the input" means per family (ARC: every test input, one grid each)
-COPY: dict[str, Callable[[Puzzle], object]] = {"arc": lambda p: [np.array(g) for g in p.meta["test_inputs"]]}
+COPY: dict[str, Callable[[Puzzle], object]] = {
+    "arc": lambda p: [np.array(g) for g in p.meta["test_inputs"]],
+    "ppbench": _ppbench_copy,
+}
 
 
 def lookup(table: dict[str, Callable], family: str, agent: str) -> Callable:

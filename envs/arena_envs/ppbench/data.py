@@ -210,9 +210,14 @@ def load_set(
     return _load(str(path), file_version(str(path)), name, source, count, variety, env_id)
 
 
+@lru_cache(maxsize=4)
+def _solutions(path: str, version: Any) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(r.solution.get("moves_full", [])) for r in read_jsonl(path))
+
+
 def stored_solution(puzzle: Puzzle) -> list[str]:
-    """The published solution of a puzzle loaded by this module (for the oracle): re-read from its file."""
+    """The published solution of a puzzle loaded by this module (for the oracle), read from its file."""
     path = puzzle.meta.get("data_path")
     if path is None:
         raise DataError(f"{puzzle.id} does not come from a PPBench file")
-    return list(read_jsonl(path, limit=int(puzzle.meta["record_index"]) + 1)[-1].solution["moves_full"])
+    return list(_solutions(path, file_version(path))[int(puzzle.meta["record_index"])])

@@ -106,7 +106,7 @@ class PzprWorker:
 
     def _start(self) -> None:
         node, script = node_binary(), pzpr_js()
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the worker
         try:
             self._proc = subprocess.Popen(
                 [node, str(WORKER_JS), str(script)],

@@ -79,12 +79,10 @@ def coerce_answer_grid(answer: Any, puzzle: Puzzle) -> tuple[np.ndarray | None, 
     if (grid[1:] > 1).any():
         c, y, x = np.argwhere(grid[1:] > 1)[0]
         return None, f"{layout.ANSWER_CHANNELS[c + 1]} at (y {y}, x {x}) is {grid[c + 1, y, x]}; edges take 0 or 1"
-    if (grid[0] > int(puzzle.meta["max_cell_value"])).any():
-        y, x = np.argwhere(grid[0] > int(puzzle.meta["max_cell_value"]))[0]
-        return (
-            None,
-            f"cell (y {y}, x {x}) is {grid[0, y, x]}; this {puzzle.meta['pid']} takes 0..{puzzle.meta['max_cell_value']}",
-        )
+    top = int(puzzle.meta["max_cell_value"])
+    if (grid[0] > top).any():
+        y, x = np.argwhere(grid[0] > top)[0]
+        return None, f"cell (y {y}, x {x}) is {grid[0, y, x]}; a {puzzle.meta['pid']} cell takes 0..{top}"
     return grid, ""
 
 
@@ -110,6 +108,8 @@ def judge_batch(
         if is_moves(answer):
             moves, problem = coerce_moves(answer)
             item["moves"], form = moves, "moves"
+        elif np.ndim(answer) == 0:
+            grid, problem = None, f"expected a list of pzpr moves or an answer grid, got {type(answer).__name__}"
         else:
             grid, problem = coerce_answer_grid(answer, puzzle)
             item["grid"], form = (layout.answer_layers(grid) if grid is not None else None), "grid"

@@ -266,22 +266,12 @@ function writeAnswer(puzzle, grid) {
 // Checking. pzpr's check(true) stops at the first failing rule, in the variety's own order; "+" rules in a
 // variety's checklist are the ones an unfinished board fails (empty cells, dead ends), so a board whose only
 // failures are "+" rules is unfinished rather than wrong.
-function message(puzzle, code, lang) {
-  const table = pzpr.failcodes[lang];
-  const specific = `${code}.${puzzle.pid}`;
-  return table[specific] || table[code] || table.invalid || code;
-}
-
 function verdict(puzzle) {
   const info = puzzle.check(true);
-  const code = info.complete ? null : info.lastcode || (info[0] !== undefined ? info[0] : 'invalid');
+  const code = info.complete ? null : info.lastcode || 'invalid';
   puzzle.board.errclear();
-  return {
-    complete: !!info.complete,
-    code,
-    en: info.complete ? pzpr.failcodes.en.complete : message(puzzle, code, 'en'),
-    ja: info.complete ? pzpr.failcodes.ja.complete : message(puzzle, code, 'ja'),
-  };
+  // pzpr's own wording (variety-specific messages first, as puz.link shows them)
+  return { complete: !!info.complete, code, en: info.gettext('en'), ja: info.gettext('ja') };
 }
 
 function checklistParts(puzzle) {
