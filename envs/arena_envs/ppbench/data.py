@@ -25,7 +25,7 @@ import numpy as np
 from arena_envs.config import ConfigError, DataError
 from arena_envs.datafiles import RowIndex, file_version
 from arena_envs.ppbench import layout
-from arena_envs.ppbench.engine import PzprWorker, default_worker, ppbench_root
+from arena_envs.ppbench.engine import PzprWorker, WorkerPool, default_worker, ppbench_root
 from arena_envs.ppbench.verifier import judge_batch
 from arena_envs.protocol import Puzzle, Verdict
 
@@ -101,7 +101,7 @@ class PPBenchSet(RowIndex):
     fingerprint: str
     puzzles: Sequence[Puzzle]
     solutions: Sequence[dict[str, list[str]]] = field(repr=False)
-    worker: PzprWorker = field(repr=False, default_factory=default_worker)
+    worker: PzprWorker | WorkerPool = field(repr=False, default_factory=default_worker)
 
     def __post_init__(self) -> None:
         self._index = {p.id: i for i, p in enumerate(self.puzzles)}

@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import threading
 import weakref
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -206,15 +207,70 @@ class PzprWorker:
         return out
 
 
-_DEFAULT: PzprWorker | None = None
+class WorkerPool:
+    """Several workers, one per core: a batch is split by puzzle URL (so each worker keeps opening the same
+    puzzles, and its cache stays warm) and the parts run at once. Workers start when first needed."""
+
+    def __init__(self, size: int | None = None, *, timeout: float = 300.0) -> None:
+        if size is None:
+            size = int(os.environ.get("ARENA_PZPR_WORKERS", "0")) or min(os.cpu_count() or 1, 4)
+        if size < 1:
+            raise ValueError(f"a worker pool needs at least one worker, got {size}")
+        self.workers = [PzprWorker(timeout=timeout) for _ in range(size)]
+
+    def request(self, op: str, **payload: Any) -> Any:
+        return self.workers[0].request(op, **payload)
+
+    def batch(self, op: str, items: list[Any], key: str = "items") -> list[Any]:
+        """Like :meth:`PzprWorker.batch`; if any part fails, the first failure is raised after all parts end."""
+        parts: list[list[int]] = [[] for _ in self.workers]
+        for i, item in enumerate(items):
+            url = item if isinstance(item, str) else item["url"]
+            parts[zlib.crc32(url.encode()) % len(parts)].append(i)
+        busy = [(w, idx) for w, idx in zip(self.workers, parts) if idx]
+        results: list[Any] = [None] * len(items)
+        errors: list[BaseException] = []
+
+        def run(worker: PzprWorker, indices: list[int]) -> None:
+            try:
+                for i, out in zip(indices, worker.batch(op, [items[i] for i in indices], key)):
+                    results[i] = out
+            except BaseException as exc:  # re-raised in the calling thread below
+                errors.append(exc)
+
+        if len(busy) == 1:
+            run(*busy[0])
+        else:
+            threads = [threading.Thread(target=run, args=part) for part in busy]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+        return results
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_DEFAULT: WorkerPool | None = None
 _DEFAULT_LOCK = threading.Lock()
 
 
-def default_worker() -> PzprWorker:
-    """The process-wide worker every PPBench puzzle set and env shares (started on first use)."""
+def default_worker() -> WorkerPool:
+    """The process-wide worker pool every PPBench puzzle set and env shares (workers start on first use;
+    ``ARENA_PZPR_WORKERS`` sets its size, default one per core up to 4)."""
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            _DEFAULT = PzprWorker()
+            _DEFAULT = WorkerPool()
             atexit.register(_DEFAULT.close)
         return _DEFAULT

@@ -23,7 +23,7 @@ import numpy as np
 
 from arena_envs.answers import coerce_grid
 from arena_envs.ppbench import layout
-from arena_envs.ppbench.engine import PzprWorker
+from arena_envs.ppbench.engine import PzprWorker, WorkerPool
 from arena_envs.protocol import Puzzle, Verdict
 
 MAX_MOVES = 20_000
@@ -87,7 +87,7 @@ def coerce_answer_grid(answer: Any, puzzle: Puzzle) -> tuple[np.ndarray | None, 
 
 
 def judge_batch(
-    worker: PzprWorker,
+    worker: PzprWorker | WorkerPool,
     puzzles: Sequence[Puzzle],
     answers: Sequence[Any],
     *,
