@@ -228,3 +228,25 @@ def test_maze_prompt_schema_and_rule_check(tmp_path):
     assert all(r.startswith("no path leaves S") for r in seen)  # the unmarked maze, checked by the rules
     schema = json.dumps(agent._answer_model(maze).model_json_schema())
     assert '"enum": [1, 2, 3, 4, 5]' in schema and '"minItems": 10' in schema
+
+
+def test_ppbench_prompt_moves_answer_and_move_rule_check(tmp_path):
+    golden = make_puzzle_set("arena/PPBench-v0", variety="nurikabe", count=3)
+    prompt = user_prompt(golden.puzzles[0], tool=True, confidence=False)
+    assert "nurikabe" in prompt and "Each region contains exactly one number" in prompt
+    assert "pzprv3" in prompt and "mouse,left,x,y" in prompt and "`moves`" in prompt
+    checked = []
+
+    def reply(messages, info):
+        puzzle = solution_source(golden, messages)
+        returns = [p for m in messages for p in m.parts if isinstance(p, ToolReturnPart)]
+        if not returns:  # first look: check an empty answer with the tool
+            return ModelResponse(parts=[ToolCallPart("check_rules", {"moves": golden.label(puzzle)[:3]})])
+        checked.append(returns[-1].content)
+        return tool_answer(info, moves=golden.label(puzzle))
+
+    agent = LLMAgent(LLMAgentConfig(model="test", strategy="agentic"), model=FunctionModel(reply))
+    result = run(golden, agent, tmp_path=tmp_path)
+    assert result.summary.pass_at_1 == 1.0 and result.summary.agent_kind == "tool-assisted"
+    assert all(text.startswith("not solved yet: ") for text in checked) and len(checked) == 3
+    assert all(isinstance(r.answer, str) and r.answer.startswith('["mouse') for r in result.records)

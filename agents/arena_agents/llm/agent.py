@@ -44,6 +44,14 @@ class GridAnswer(BaseModel):
     confidence: float | None = Field(default=None, ge=0, le=1, description="probability the grid is right")
 
 
+class MovesAnswer(BaseModel):
+    """The structured answer for puzzles answered by moves (PPBench): move strings, or an abstention."""
+
+    moves: list[str] = Field(default_factory=list, description="the moves, in order, e.g. 'mouse,left,3,5'")
+    abstain: bool = Field(default=False, description="true to give no answer")
+    confidence: float | None = Field(default=None, ge=0, le=1, description="probability the moves solve it")
+
+
 @lru_cache(maxsize=32)
 def answer_model(rows: int, cols: int, values: tuple[int, ...]) -> type[GridAnswer]:
     """GridAnswer whose JSON schema fixes the grid's shape and its digits.
@@ -89,7 +97,9 @@ class LLMAgent:
         return OpenAIChatModel(c.model, provider=provider, profile=profile)
 
     @staticmethod
-    def _answer_model(puzzle: Puzzle) -> type[GridAnswer]:
+    def _answer_model(puzzle: Puzzle) -> type[GridAnswer] | type[MovesAnswer]:
+        if family_prompt(puzzle).answer_kind == "moves":
+            return MovesAnswer
         rows, cols = puzzle.grid.shape
         return answer_model(rows, cols, family_prompt(puzzle).values(puzzle))
 
@@ -121,13 +131,23 @@ class LLMAgent:
             defer_model_check=True,
         )
 
+        moves = family_prompt(puzzle).answer_kind == "moves"
+
         @agent.output_validator
-        def answered(answer: GridAnswer) -> GridAnswer:
-            if not answer.abstain and not answer.grid:
-                raise ModelRetry(f"give `grid` ({size[0]} rows of {size[1]} digits), or set `abstain` to true")
+        def answered(answer: Any) -> Any:
+            if not answer.abstain and not (answer.moves if moves else answer.grid):
+                wanted = "`moves` (a list of move strings)" if moves else f"`grid` ({size[0]} rows of {size[1]} digits)"
+                raise ModelRetry(f"give {wanted}, or set `abstain` to true")
             return answer
 
-        if self.config.strategy == "agentic":
+        if self.config.strategy == "agentic" and moves:
+
+            @agent.tool
+            def check_rules(ctx: RunContext[Puzzle], moves: list[str]) -> str:
+                """Whether a list of moves solves the puzzle, and which rules the board then breaks."""
+                return family_prompt(ctx.deps).rule_check(ctx.deps, moves)
+
+        elif self.config.strategy == "agentic":
 
             @agent.tool
             def check_rules(ctx: RunContext[Puzzle], grid: list[list[int]]) -> str:
@@ -187,12 +207,14 @@ class LLMAgent:
 
     def _candidate(self, result: Any, usage: RunUsage, seconds: float) -> Candidate:
         cost = self._usage_cost(usage, seconds, self._dollars(result, usage))
-        answer: GridAnswer = result.output
+        answer: GridAnswer | MovesAnswer = result.output
         tool_calls = usage.tool_calls
         extras = {"tool_calls": tool_calls, "strategy": self.config.strategy}
         if answer.abstain:
             return Candidate(None, cost=cost, extras=extras)
         q = answer.confidence if self.config.confidence else None
+        if isinstance(answer, MovesAnswer):
+            return Candidate(list(answer.moves), q=q, cost=cost, extras=extras)
         grid = np.asarray(answer.grid, dtype=np.int64)
         return Candidate(grid, q=q, cost=cost, extras=extras)
 

@@ -18,8 +18,9 @@ class FamilyPrompt:
     rules: Callable[[Puzzle], str]
     board: Callable[[Puzzle], str]
     answer_format: Callable[[Puzzle], str]
-    rule_check: Callable[[Puzzle, list[list[int]]], str]  # the agentic strategy's tool
+    rule_check: Callable[[Puzzle, list], str]  # the agentic strategy's tool (a grid, or a list of moves)
     values: Callable[[Puzzle], tuple[int, ...]]  # the cell values an answer may hold (fixed in the schema)
+    answer_kind: str = "grid"  # "grid" (a list of rows) | "moves" (a list of move strings)
 
 
 def _sudoku_rules(p: Puzzle) -> str:
@@ -83,9 +84,49 @@ def _maze_check(p: Puzzle, grid: list[list[int]]) -> str:
     return "a shortest path from S to G" if verdict.ok else verdict.reason
 
 
+def _ppbench_rules(p: Puzzle) -> str:
+    m = p.meta
+    return (
+        f"This is a {m['pid']} puzzle from puzz.link, {m['rows']} rows x {m['cols']} columns. Its rules:\n{m['rules']}"
+    )
+
+
+def _ppbench_board(p: Puzzle) -> str:
+    from arena_envs.ppbench import layout
+
+    picture = layout.render_text(np.asarray(p.grid), layout.empty_answer(tuple(p.meta["layout"])))
+    return f"{picture}\n\nThe same board in pzpr's file format:\n{p.meta['file']}"
+
+
+def _ppbench_format(p: Puzzle) -> str:
+    m = p.meta
+    return (
+        "`moves`: the pzpr input moves that solve the puzzle from the empty board, in order, as strings. "
+        f"Coordinates are pzpr's: the cell in row r, column c (from 1) is centred at x = 2c-1, y = 2r-1; edges "
+        f"between cells have one even coordinate; x runs 0..{2 * m['cols']}, y 0..{2 * m['rows']}. "
+        "'mouse,left,x,y' clicks (shades a cell, places a light or a triangle, depending on the puzzle; a second "
+        "click changes it again), 'mouse,right,x,y' marks a cell as unshaded, 'mouse,left,x1,y1,x2,y2' drags "
+        "(draws a line or a border between two points), 'mouse,left,x,y;key,7' enters 7 in a cell."
+    )
+
+
+def _ppbench_check(p: Puzzle, moves: list) -> str:
+    from arena_envs.ppbench.engine import default_worker
+    from arena_envs.ppbench.verifier import judge_batch
+
+    verdict, state = judge_batch(default_worker(), [p], [moves], with_state=True)[0]
+    if verdict.ok:
+        return "solved"
+    if state is None:
+        return verdict.reason
+    broken = "none" if not state["broken"] else ", ".join(sorted(set(state["broken"])))
+    return f"not solved yet: {verdict.reason} (rules broken: {broken}; rules not yet met: {len(state['unfinished'])})"
+
+
 FAMILIES: dict[str, FamilyPrompt] = {
     "sudoku": FamilyPrompt(_sudoku_rules, _sudoku_board, _sudoku_format, _sudoku_check, _sudoku_values),
     "maze": FamilyPrompt(_maze_rules, _maze_board, _maze_format, _maze_check, lambda p: (1, 2, 3, 4, 5)),
+    "ppbench": FamilyPrompt(_ppbench_rules, _ppbench_board, _ppbench_format, _ppbench_check, lambda p: (), "moves"),
 }
 
 
@@ -100,10 +141,13 @@ def user_prompt(puzzle: Puzzle, *, tool: bool, confidence: bool) -> str:
     fp = family_prompt(puzzle)
     parts = [fp.rules(puzzle), "Board (row and column numbers start at 1):", fp.board(puzzle), "Answer with:"]
     parts.append("- " + fp.answer_format(puzzle))
-    parts.append("- `abstain`: true only if you choose not to answer (then `grid` may be empty).")
+    field = "moves" if fp.answer_kind == "moves" else "grid"
+    parts.append(f"- `abstain`: true only if you choose not to answer (then `{field}` may be empty).")
     if confidence:
         parts.append("- `confidence`: your probability, from 0 to 1, that your grid is exactly right.")
-    if tool:
+    if tool and fp.answer_kind == "moves":
+        parts.append("You may call `check_rules` with a list of moves to learn whether they solve the puzzle.")
+    elif tool:
         parts.append(
             "You may call `check_rules` with a full or partial grid (0 for cells you have not filled) to learn "
             "which rules it breaks before you answer."
