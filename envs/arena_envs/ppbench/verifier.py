@@ -58,12 +58,10 @@ def is_moves(answer: Any) -> bool:
 def coerce_answer_grid(answer: Any, puzzle: Puzzle) -> tuple[np.ndarray | None, str]:
     """The answer channels at the puzzle's own layout size, or (None, reason)."""
     h, w = puzzle.meta["layout"]
-    arr = np.asarray(answer) if isinstance(answer, np.ndarray) else None
-    if arr is None:
-        try:
-            arr = np.asarray(answer)
-        except (ValueError, TypeError):
-            return None, "not a rectangular grid"
+    try:
+        arr = np.asarray(answer)
+    except (ValueError, TypeError):  # ragged nested lists
+        return None, "not a rectangular grid"
     if arr.dtype.kind in "iuf" and arr.ndim == 3 and arr.shape[0] == 3 and arr.shape[1:] != (h, w):
         if arr.shape[1] < h or arr.shape[2] < w:
             return None, f"wrong shape {arr.shape}, expected (3, {h}, {w}) or a larger canvas padded with {layout.PAD}"
