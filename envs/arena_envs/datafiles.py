@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from arena_envs.config import DataError
 from arena_envs.protocol import Puzzle
@@ -88,3 +91,12 @@ class RowIndex:
             return self._index[puzzle.id]  # type: ignore[attr-defined]
         except KeyError:
             raise KeyError(f"puzzle {puzzle.id!r} is not in {self.env_id} split {self.split!r}") from None
+
+
+def grid_fingerprint(header: str, questions: np.ndarray, solutions: np.ndarray) -> str:
+    """``sha256:`` over a header naming the family and shape, then the int8 question and solution bytes."""
+    h = hashlib.sha256()
+    h.update(header.encode())
+    h.update(np.ascontiguousarray(questions, dtype=np.int8).tobytes())
+    h.update(np.ascontiguousarray(solutions, dtype=np.int8).tobytes())
+    return "sha256:" + h.hexdigest()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from arena_envs.config import ConfigError, DataError
-from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, hub_csv
+from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, grid_fingerprint, hub_csv
 from arena_envs.maze import verifier
 from arena_envs.maze.generator import PROFILE, MazeSpec, generate_many
 from arena_envs.maze.grid import PATH, WALL, parse, to_text
@@ -92,11 +91,7 @@ def generated_arrays(seed: int, count: int, size: int = 30) -> MazeArrays:
 
 
 def fingerprint(questions: np.ndarray, solutions: np.ndarray) -> str:
-    h = hashlib.sha256()
-    h.update(f"{FAMILY}:{questions.shape[-1]}:{len(questions)}".encode())
-    h.update(np.ascontiguousarray(questions, dtype=np.int8).tobytes())
-    h.update(np.ascontiguousarray(solutions, dtype=np.int8).tobytes())
-    return "sha256:" + h.hexdigest()
+    return grid_fingerprint(f"{FAMILY}:{questions.shape[-1]}:{len(questions)}", questions, solutions)
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,7 +11,6 @@ The original schema (Hugging Face dataset ``sapientinc/sudoku-extreme``, files `
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from arena_envs.config import ConfigError, DataError
-from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, hub_csv
+from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, grid_fingerprint, hub_csv
 from arena_envs.protocol import Puzzle, Verdict
 from arena_envs.sudoku import verifier
 from arena_envs.sudoku.shape import SudokuShape
@@ -113,11 +112,7 @@ def hub_path(split: str) -> Path:  # pragma: no cover - needs internet
 
 
 def fingerprint(shape: SudokuShape, questions: np.ndarray, solutions: np.ndarray) -> str:
-    h = hashlib.sha256()
-    h.update(f"{FAMILY}:{shape.box_rows}x{shape.box_cols}:{len(questions)}".encode())
-    h.update(np.ascontiguousarray(questions, dtype=np.int8).tobytes())
-    h.update(np.ascontiguousarray(solutions, dtype=np.int8).tobytes())
-    return "sha256:" + h.hexdigest()
+    return grid_fingerprint(f"{FAMILY}:{shape.box_rows}x{shape.box_cols}:{len(questions)}", questions, solutions)
 
 
 @dataclass(frozen=True, eq=False)
