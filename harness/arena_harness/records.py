@@ -13,7 +13,7 @@ from arena_envs.protocol import Candidate, Verdict
 
 
 def encode_answer(answer: Any) -> str | None:
-    """JSON text of an answer grid (nested lists), or of a list of move strings; None stays None.
+    """JSON text of an answer grid (nested lists), a list of grids, or a list of move strings; None stays None.
 
     Float grids keep their values (NaN/inf included, as Python's JSON allows) so re-verification
     sees exactly what the agent returned; anything that is not a numeric array is kept as its repr.
@@ -30,6 +30,14 @@ def encode_answer(answer: Any) -> str | None:
         return json.dumps(arr.astype(np.int64).tolist())
     if arr is not None and arr.dtype.kind == "f":
         return json.dumps(arr.tolist())
+    if arr is None and isinstance(answer, (list, tuple)) and answer:
+        # grids of different shapes (ARC: one output per test input) do not stack; keep each one
+        try:
+            grids = [np.asarray(g) for g in answer]
+        except (ValueError, TypeError):
+            grids = []
+        if grids and all(g.dtype.kind in "iub" for g in grids):
+            return json.dumps([g.astype(np.int64).tolist() for g in grids])
     return json.dumps({"unparsed": repr(answer)[:10_000]})
 
 

@@ -121,7 +121,15 @@ def evaluate(
     env_id, fp = puzzle_set.env_id, puzzle_set.fingerprint
     puzzles = manifest(puzzle_set, options)
     store.put_agent(agent_hash, agent.name, agent_kind, config_to_dict(agent.config))
-    meta = {**provenance(), "argv": sys.argv, "limit": options.limit, **(extra_meta or {})}
+    # parameters: the agent's own count (recursive models count their weights; None when unknown or n/a)
+    parameters = getattr(agent, "parameters", None)
+    meta = {
+        **provenance(),
+        "argv": sys.argv,
+        "limit": options.limit,
+        "parameters": None if parameters is None else int(parameters),
+        **(extra_meta or {}),
+    }
     run_id = store.start_run(
         env_id=env_id,
         split=puzzle_set.split,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import threading
 import time
@@ -41,7 +42,7 @@ def test_golden_set_is_300_puzzles_of_20_varieties(golden):
     pids = [p.meta["pid"] for p in golden.puzzles]
     assert len(pids) == 300 and len(set(pids)) == 20
     assert all(pids.count(pid) == 15 for pid in set(pids))
-    assert golden.source == "ppbench-0.1.0:golden_300" and len(golden.fingerprint) == 64
+    assert golden.source == "ppbench-0.1.0:golden_300" and re.fullmatch(r"sha256:[0-9a-f]{64}", golden.fingerprint)
     assert len({p.id for p in golden.puzzles}) == 300
     sudoku = next(p for p in golden.puzzles if p.meta["pid"] == "sudoku")
     assert sudoku.grid.shape == (5, 19, 19) and sudoku.meta["layout"] == (19, 19)

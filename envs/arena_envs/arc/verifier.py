@@ -22,6 +22,8 @@ MAX_SIDE = 30
 def coerce_attempt(answer: Any, n_tests: int) -> tuple[list[np.ndarray] | None, str]:
     """The answer as one int grid per test input, or (None, reason)."""
     grids = [answer] if n_tests == 1 and _looks_like_grid(answer) else answer
+    if isinstance(grids, np.ndarray) and grids.ndim == 3:
+        grids = list(grids)  # equal-shaped outputs stacked into one array (how stored answers decode)
     if not isinstance(grids, (list, tuple)):
         return None, f"expected a list of {n_tests} grid(s), got {type(answer).__name__}"
     if len(grids) != n_tests:

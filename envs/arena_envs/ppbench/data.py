@@ -127,7 +127,7 @@ def _fingerprint(records: Sequence[Record]) -> str:
     h = hashlib.sha256()
     for r in records:
         h.update(json.dumps([r.url, r.pid, r.solution.get("moves_full", [])], separators=(",", ":")).encode())
-    return h.hexdigest()
+    return "sha256:" + h.hexdigest()  # same form as every other env's fingerprint
 
 
 def _puzzle_id(split: str, index: int, record: Record) -> str:

@@ -1,0 +1,124 @@
+"""``arena submit RUN``: turn a run in the harness store into a submission file.
+
+A run row names (env, data fingerprint, agent hash, k); the submission carries every stored candidate of
+that agent on that split with sample index < k, the agent card (from the store's agents table and the run's
+provenance) and, as claims, the harness's own verdicts and summary over the track's full manifest. The
+claims let intake catch a verifier that changed since the run; they are never used as scores.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from arena_harness.store import ResultStore
+from arena_harness.summary import summarize
+from arena_leaderboard.submission import CLAIMABLE, AgentCard, Submission, SubmittedCandidate
+from arena_leaderboard.tracks import TrackIndex
+
+
+class ExportError(ValueError):
+    """The run cannot be exported (unknown run id, no candidates, split not on the leaderboard)."""
+
+
+def list_runs(store: ResultStore) -> list[dict[str, Any]]:
+    """Runs with their agent's name, for ``arena submit --list``."""
+    out = []
+    for run in store.runs():
+        agent = store.agent(run["agent_hash"]) or {"name": "?", "kind": "?"}
+        out.append({**run, "agent_name": agent["name"], "agent_kind": agent["kind"]})
+    return out
+
+
+def _run(store: ResultStore, run_ref: str) -> dict[str, Any]:
+    runs = store.runs()
+    if not runs:
+        raise ExportError(f"{store.path} holds no runs; evaluate an agent first (`arena eval --db {store.path}`)")
+    if run_ref == "latest":
+        return runs[-1]
+    try:
+        run_id = int(run_ref)
+    except ValueError:
+        raise ExportError(
+            f"RUN must be a run id or 'latest', got {run_ref!r}; list runs with `arena submit --list`"
+        ) from None
+    for run in runs:
+        if run["run_id"] == run_id:
+            return run
+    raise ExportError(f"no run {run_id} in {store.path} (runs {runs[0]['run_id']}..{runs[-1]['run_id']})")
+
+
+def export_run(
+    store: ResultStore, run_ref: str, index: TrackIndex | None = None, *, parameters: int | None = None
+) -> Submission:
+    """The submission for run ``run_ref`` (an id or 'latest'); ``parameters`` overrides the recorded count."""
+    index = index or TrackIndex()
+    run = _run(store, run_ref)
+    agent = store.agent(run["agent_hash"])
+    if agent is None:
+        raise ExportError(f"run {run['run_id']} names agent {run['agent_hash']} that is not in {store.path}")
+    meta = json.loads(run["meta"])
+    track, puzzle_set = index.find(run["env_id"], run["data_fingerprint"])
+    k = int(run["k"])
+    records = [
+        r for r in store.records(run["env_id"], run["data_fingerprint"], run["agent_hash"]) if r.sample_index < k
+    ]
+    if not records:
+        raise ExportError(f"run {run['run_id']} has no stored candidates to submit")
+    config = agent["config"]
+    card = AgentCard(
+        name=agent["name"],
+        kind=agent["kind"],
+        config_hash=run["agent_hash"],
+        parameters=parameters if parameters is not None else meta.get("parameters"),
+        config=config,
+        checkpoint_sha256=config.get("checkpoint_sha256"),
+        code_revision=str(meta.get("git_revision", "unknown")),
+        package_version=str(meta.get("package_version", "unknown")),
+    )
+    manifest_ids = [p.id for p in puzzle_set.puzzles]
+    summary = summarize(
+        records,
+        manifest_ids=manifest_ids,
+        k=k,
+        env_id=run["env_id"],
+        split=run["split"],
+        data_source=run["data_source"],
+        data_fingerprint=run["data_fingerprint"],
+        agent_name=card.name,
+        agent_kind=card.kind,
+        agent_hash=card.config_hash,
+        pair_counts={p.id: int(p.meta["n_tests"]) for p in puzzle_set.puzzles if "n_tests" in p.meta} or None,
+    )
+    candidates = tuple(
+        SubmittedCandidate(
+            puzzle_id=r.puzzle_id,
+            sample_index=r.sample_index,
+            answer=None if r.answer is None else json.loads(r.answer),
+            q=r.q,
+            cost=dict(r.cost),
+            error=r.error,
+            claimed_ok=bool(r.ok),
+            extras={key: v for key, v in r.extras.items() if key not in ("verdict", "violations")},
+        )
+        for r in records
+    )
+    return Submission(
+        env_id=run["env_id"],
+        split=run["split"],
+        data_source=run["data_source"],
+        data_fingerprint=run["data_fingerprint"],
+        k=k,
+        agent=card,
+        candidates=candidates,
+        evaluated_at=str(meta.get("created_at", "")),
+        claimed={key: getattr(summary, key) for key in CLAIMABLE},
+    )
+
+
+def default_path(sub: Submission, directory: str | Path = "submissions") -> Path:
+    env = sub.env_id.split("/")[-1]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", sub.agent.name)[:60]  # agent names are free text
+    return Path(directory) / f"{env}__{sub.split}__{name}__{sub.agent.config_hash}__k{sub.k}.json.gz"

@@ -1,0 +1,241 @@
+"""The submission format: raw candidates plus an agent card and the split's fingerprint, never just scores.
+
+A submission is one JSON document (optionally gzipped)::
+
+    {"format": "puzzle-arena-submission/1",
+     "env_id": "arena/SudokuExtreme-v0", "split": "test", "data_source": "...", "data_fingerprint": "sha256:...",
+     "k": 1,                                  # candidates per puzzle the run drew
+     "agent": {"name", "kind", "parameters", "config", "config_hash", "checkpoint_sha256",
+               "code_revision", "package_version"},
+     "evaluated_at": "2026-11-29T19:00:00Z",
+     "claimed": {"pass_at_1": 0.673, ...},    # optional: scores the submitter believes (checked, never used)
+     "candidates": [{"puzzle_id", "sample_index", "answer", "q", "cost", "error", "claimed_ok", "extras"}]}
+
+``answer`` is the JSON form the harness stores (a grid as nested lists, moves as a list of strings, null for
+an abstention); ``claimed_ok`` is the submitter's verdict, compared with the leaderboard's own and otherwise
+ignored. Parsing checks every field's type and rejects unknown keys, so a typo cannot silently drop data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT = "puzzle-arena-submission/1"
+AGENT_KINDS = ("recursive", "llm", "baseline", "tool-assisted")
+CLAIMABLE = (
+    "pass_at_1",
+    "pass_at_k",
+    "best_q_at_k",
+    "vote_at_k",
+    "coverage",
+    "answered",
+    "wrong",
+    "wrong_rate_upper95",
+    "pair_score_at_2",
+    "n_puzzles",
+)
+
+
+class SubmissionFormatError(ValueError):
+    """The document is not a well-formed submission; the message names the offending field."""
+
+
+@dataclass(frozen=True)
+class AgentCard:
+    name: str
+    kind: str  # one of AGENT_KINDS
+    config_hash: str
+    parameters: int | None = None  # learned parameters; None for agents without weights or when unknown
+    config: dict[str, Any] = field(default_factory=dict)
+    checkpoint_sha256: str | None = None
+    code_revision: str = "unknown"
+    package_version: str = "unknown"
+
+
+@dataclass(frozen=True)
+class SubmittedCandidate:
+    puzzle_id: str
+    sample_index: int
+    answer: Any = None  # JSON value as the harness stores it; None = abstained (or failed, see error)
+    q: float | None = None
+    cost: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
+    claimed_ok: bool | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submission:
+    env_id: str
+    split: str
+    data_source: str
+    data_fingerprint: str
+    k: int
+    agent: AgentCard
+    candidates: tuple[SubmittedCandidate, ...]
+    evaluated_at: str = ""
+    claimed: dict[str, float | None] = field(default_factory=dict)
+    format: str = FORMAT
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["candidates"] = [asdict(c) for c in self.candidates]
+        return out
+
+    @staticmethod
+    def from_dict(doc: Any) -> Submission:
+        return _parse_submission(doc)
+
+    def write(self, path: str | Path) -> Path:
+        """Write atomically (temporary file, then rename); ``.gz`` paths are gzipped."""
+        path = Path(path)
+        data = json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False).encode()
+        if path.suffix == ".gz":
+            data = gzip.compress(data, mtime=0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def read_submission(path: str | Path) -> Submission:
+    """Parse a submission file (JSON, or gzipped JSON); a bad file ends in one SubmissionFormatError."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"submission {str(path)!r} does not exist; export one with `arena submit RUN`")
+    raw = path.read_bytes()
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        doc = json.loads(raw)
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SubmissionFormatError(f"{path}: not a JSON (or gzipped JSON) submission: {exc}") from None
+    try:
+        return _parse_submission(doc)
+    except SubmissionFormatError as exc:
+        raise SubmissionFormatError(f"{path}: {exc}") from None
+
+
+# -- strict parsing ------------------------------------------------------------------------------------------
+
+
+def _keys(obj: Any, where: str, required: set[str], optional: set[str]) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise SubmissionFormatError(f"{where} must be a JSON object, got {type(obj).__name__}")
+    missing = required - obj.keys()
+    if missing:
+        raise SubmissionFormatError(f"{where} lacks {sorted(missing)}")
+    unknown = obj.keys() - required - optional
+    if unknown:
+        raise SubmissionFormatError(f"{where} has unknown keys {sorted(unknown)}; known: {sorted(required | optional)}")
+    return obj
+
+
+def _str(value: Any, where: str, *, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise SubmissionFormatError(f"{where} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _int(value: Any, where: str, *, minimum: int = 0, optional: bool = False) -> Any:
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise SubmissionFormatError(f"{where} must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def _number(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SubmissionFormatError(f"{where} must be a finite number or null, got {value!r}")
+    return float(value)
+
+
+def _parse_agent(doc: Any) -> AgentCard:
+    fields = {"name", "kind", "config_hash"}
+    optional = {"parameters", "config", "checkpoint_sha256", "code_revision", "package_version"}
+    d = _keys(doc, "agent", fields, optional)
+    kind = _str(d["kind"], "agent.kind")
+    if kind not in AGENT_KINDS:
+        raise SubmissionFormatError(f"agent.kind must be one of {list(AGENT_KINDS)}, got {kind!r}")
+    name = _str(d["name"], "agent.name")
+    if not name.strip() or len(name) > 200:
+        raise SubmissionFormatError("agent.name must be 1 to 200 characters")
+    config = d.get("config", {})
+    if not isinstance(config, dict):
+        raise SubmissionFormatError("agent.config must be a JSON object")
+    return AgentCard(
+        name=name,
+        kind=kind,
+        config_hash=_str(d["config_hash"], "agent.config_hash"),
+        parameters=_int(d.get("parameters"), "agent.parameters", optional=True),
+        config=config,
+        checkpoint_sha256=_str(d.get("checkpoint_sha256"), "agent.checkpoint_sha256", optional=True),
+        code_revision=_str(d.get("code_revision", "unknown"), "agent.code_revision"),
+        package_version=_str(d.get("package_version", "unknown"), "agent.package_version"),
+    )
+
+
+def _parse_candidate(doc: Any, i: int) -> SubmittedCandidate:
+    where = f"candidates[{i}]"
+    d = _keys(doc, where, {"puzzle_id", "sample_index"}, {"answer", "q", "cost", "error", "claimed_ok", "extras"})
+    cost = d.get("cost", {})
+    if not isinstance(cost, dict):
+        raise SubmissionFormatError(f"{where}.cost must be a JSON object")
+    claimed_ok = d.get("claimed_ok")
+    if claimed_ok is not None and not isinstance(claimed_ok, bool):
+        raise SubmissionFormatError(f"{where}.claimed_ok must be true, false or null")
+    extras = d.get("extras", {})
+    if not isinstance(extras, dict):
+        raise SubmissionFormatError(f"{where}.extras must be a JSON object")
+    return SubmittedCandidate(
+        puzzle_id=_str(d["puzzle_id"], f"{where}.puzzle_id"),
+        sample_index=_int(d["sample_index"], f"{where}.sample_index"),
+        answer=d.get("answer"),
+        q=_number(d.get("q"), f"{where}.q"),
+        cost={str(key): _number(v, f"{where}.cost.{key}") for key, v in cost.items()},  # type: ignore[misc]
+        error=_str(d.get("error"), f"{where}.error", optional=True),
+        claimed_ok=claimed_ok,
+        extras=extras,
+    )
+
+
+def _parse_submission(doc: Any) -> Submission:
+    required = {"format", "env_id", "split", "data_source", "data_fingerprint", "k", "agent", "candidates"}
+    d = _keys(doc, "submission", required, {"evaluated_at", "claimed"})
+    if d["format"] != FORMAT:
+        raise SubmissionFormatError(f"format must be {FORMAT!r}, got {d['format']!r}")
+    if not isinstance(d["candidates"], list):
+        raise SubmissionFormatError("candidates must be a JSON list")
+    claimed = d.get("claimed", {})
+    claimed = _keys(claimed, "claimed", set(), set(CLAIMABLE))
+    return Submission(
+        env_id=_str(d["env_id"], "env_id"),
+        split=_str(d["split"], "split"),
+        data_source=_str(d["data_source"], "data_source"),
+        data_fingerprint=_str(d["data_fingerprint"], "data_fingerprint"),
+        k=_int(d["k"], "k", minimum=1),
+        agent=_parse_agent(d["agent"]),
+        candidates=tuple(_parse_candidate(c, i) for i, c in enumerate(d["candidates"])),
+        evaluated_at=_str(d.get("evaluated_at", ""), "evaluated_at"),
+        claimed={key: _number(v, f"claimed.{key}") for key, v in claimed.items()},
+    )

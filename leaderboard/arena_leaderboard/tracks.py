@@ -1,0 +1,91 @@
+"""The splits the leaderboard ranks on ("tracks"), and how a submission's fingerprint finds its split.
+
+A submission names its env and the sha256 fingerprint of the split it ran on. Intake only trusts the split
+it loads itself: the fingerprint must equal that of one of the env's tracks, whose puzzles (the manifest)
+and verifier then judge every answer. A split the leaderboard does not know is refused, not guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from arena_envs.protocol import PuzzleSet
+
+
+class UnknownSplitError(ValueError):
+    """No track of the leaderboard has this env id and fingerprint."""
+
+
+@dataclass(frozen=True)
+class Track:
+    """One ranked split: ``make_puzzle_set(env_id, split=split, **options)``.
+
+    ``primary`` is the metric the table is ordered by (ARC ranks on its official two-attempt pair score)."""
+
+    env_id: str
+    split: str
+    options: tuple[tuple[str, Any], ...] = ()
+    title: str = ""
+    primary: str = "pass_at_1"
+
+    @property
+    def slug(self) -> str:
+        return self.env_id.split("/")[-1].removesuffix("-v0").lower() + f"-{self.split}"
+
+
+DEFAULT_TRACKS: tuple[Track, ...] = (
+    Track("arena/SudokuExtreme-v0", "test", title="Sudoku-Extreme (bundled test split, 1,000 puzzles)"),
+    Track("arena/MazeHard-v0", "test", title="Maze-Hard (bundled test split, 1,000 mazes)"),
+    Track(
+        "arena/ARC-AGI-1-v0",
+        "evaluation",
+        title="ARC-AGI-1 (public evaluation set, 400 tasks)",
+        primary="pair_score_at_2",
+    ),
+    Track(
+        "arena/ARC-AGI-2-v0",
+        "evaluation",
+        title="ARC-AGI-2 (public evaluation set, 120 tasks)",
+        primary="pair_score_at_2",
+    ),
+    Track("arena/PPBench-v0", "test", title="Pencil Puzzle Bench (golden set, 300 puzzles, 20 varieties)"),
+)
+
+
+@dataclass
+class TrackIndex:
+    """Loads each track's puzzle set once (lazily) and finds tracks by (env id, fingerprint)."""
+
+    tracks: Sequence[Track] = DEFAULT_TRACKS
+    _loaded: dict[Track, PuzzleSet] = field(default_factory=dict)
+
+    def puzzle_set(self, track: Track) -> PuzzleSet:
+        if track not in self._loaded:
+            from arena_envs.registry import make_puzzle_set
+
+            self._loaded[track] = make_puzzle_set(track.env_id, split=track.split, **dict(track.options))
+        return self._loaded[track]
+
+    def for_env(self, env_id: str) -> list[Track]:
+        return [t for t in self.tracks if t.env_id == env_id]
+
+    def find(self, env_id: str, fingerprint: str) -> tuple[Track, PuzzleSet]:
+        """The track of ``env_id`` whose split has ``fingerprint``; UnknownSplitError says which ones exist."""
+        candidates = self.for_env(env_id)
+        if not candidates:
+            known = ", ".join(sorted({t.env_id for t in self.tracks}))
+            raise UnknownSplitError(f"env {env_id!r} has no leaderboard track; tracks exist for: {known}")
+        for track in candidates:
+            puzzle_set = self.puzzle_set(track)
+            if puzzle_set.fingerprint == fingerprint:
+                return track, puzzle_set
+        known = "; ".join(f"split {t.split!r} = {self.puzzle_set(t).fingerprint}" for t in candidates)
+        raise UnknownSplitError(
+            f"data fingerprint {fingerprint!r} is not a known split of {env_id} ({known}); evaluate on the "
+            "track's split (see `arena leaderboard tracks`) and submit that run"
+        )
+
+    def envs(self) -> Iterable[str]:
+        return dict.fromkeys(t.env_id for t in self.tracks)
