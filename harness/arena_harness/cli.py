@@ -12,7 +12,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,8 @@ def _fmt(x: Any, digits: int = 3) -> str:
 
 def format_table(summaries: Sequence[Any]) -> str:
     """A plain-text table, one row per agent."""
+    from arena_harness.summary import agent_label
+
     head = [
         "agent",
         "n",
@@ -73,7 +75,7 @@ def format_table(summaries: Sequence[Any]) -> str:
     ]
     rows = [
         [
-            s.agent_name if not s.agent_config else _agent_label(s),
+            agent_label(s.agent_name, s.agent_config),
             str(s.n_puzzles),
             str(s.k),
             _fmt(s.pass_at_1),
@@ -93,17 +95,6 @@ def format_table(summaries: Sequence[Any]) -> str:
     for r in rows:
         out.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
     return "\n".join(out)
-
-
-def _agent_label(s: Any) -> str:
-    opts = {
-        k: (v[:12] if k.endswith("sha256") else v)
-        for k, v in s.agent_config.items()
-        if k != "__type__" and v is not None
-    }
-    if not opts:
-        return s.agent_name
-    return s.agent_name + ":" + ",".join(f"{k}={v}" for k, v in opts.items())
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -207,7 +198,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+    extend: Callable[[argparse._SubParsersAction], None] | None = None,
+) -> argparse.ArgumentParser:
+    """The ``arena`` parser; ``extend`` adds subcommands (the leaderboard package adds its own)."""
     parser = argparse.ArgumentParser(prog="arena", description="Puzzle Arena: evaluate agents on verifiable puzzles")
     sub = parser.add_subparsers(dest="command")
 
@@ -263,11 +257,19 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("output")
     mg.add_argument("inputs", nargs="+")
     mg.set_defaults(func=cmd_merge)
+    if extend is not None:
+        extend(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    parser: argparse.ArgumentParser | None = None,
+    user_errors: tuple[type[BaseException], ...] = (),
+) -> int:
+    """Run one command; errors a user can cause (``user_errors`` adds more) end in one line and exit code 2."""
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -278,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
-    except (ConfigError, DataError, StoreError, AgentError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, DataError, StoreError, AgentError, FileNotFoundError, ValueError, *user_errors) as exc:
         print(f"arena: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

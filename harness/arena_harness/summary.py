@@ -71,6 +71,18 @@ class Summary:
         return _json_safe(asdict(self))
 
 
+def agent_label(name: str, config: dict[str, Any] | None) -> str:
+    """``name:key=value,...`` for the options that are set (hashes shortened), as tables show an agent."""
+    opts = {
+        k: (v[:12] if k.endswith("sha256") and isinstance(v, str) else v)
+        for k, v in (config or {}).items()
+        if k != "__type__" and v is not None
+    }
+    if not opts:
+        return name
+    return name + ":" + ",".join(f"{k}={v}" for k, v in opts.items())
+
+
 def _json_safe(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None

@@ -1,0 +1,52 @@
+"""Seed the board with the baseline agents on every track, through the same door as any submission.
+
+Each baseline is evaluated by the harness into a run store, exported with :func:`export_run` and submitted,
+so its entry is re-verified like everyone else's. Seeding skips entries the board already has, so running it
+again (or ``arena leaderboard build`` on a seeded board) costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from arena_envs.protocol import config_hash
+from arena_envs.registry import TASKS
+from arena_harness.runner import RunOptions, evaluate
+from arena_harness.store import ResultStore
+from arena_leaderboard.board import Leaderboard, LeaderboardError
+from arena_leaderboard.export import export_run
+from arena_leaderboard.intake import IntakeReport
+
+# (agent spec, k) per family. Budgets are picked so the budgeted solver lands between the oracle and 0, and
+# its Sudoku run draws 8 candidates (it breaks ties at random per sample) to give a real pass@k curve.
+SEED_AGENTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "sudoku": (("oracle", 1), ("budgeted:max_nodes=8", 8), ("greedy", 1), ("random", 1), ("copy", 1)),
+    "maze": (("oracle", 1), ("budgeted:max_nodes=400", 1), ("greedy", 1), ("random", 1), ("copy", 1)),
+    "arc": (("oracle", 1), ("programs", 1), ("copy", 1)),
+    "ppbench": (("oracle", 1), ("random", 1), ("copy", 1)),
+}
+
+
+def seed(board: Leaderboard, runs_db: str | Path, *, log: Callable[[str], None] = lambda _: None) -> list[IntakeReport]:
+    """Evaluate, export and submit every missing baseline entry; a baseline that fails intake is a bug."""
+    from arena_agents.registry import agent_kind, make_agent
+
+    reports = []
+    with ResultStore(runs_db) as store:
+        for track in board.index.tracks:
+            family = TASKS[track.env_id].family
+            if family not in SEED_AGENTS:
+                raise LeaderboardError(f"no seed baselines are listed for family {family!r} ({track.env_id})")
+            puzzle_set = board.index.puzzle_set(track)
+            for spec, k in SEED_AGENTS[family]:
+                agent = make_agent(spec)
+                if board.has(puzzle_set.fingerprint, config_hash(agent.name, agent.config), k):
+                    continue
+                log(f"seeding {spec} (k={k}) on {track.env_id} {track.split}")
+                evaluate(puzzle_set, agent, store, RunOptions(k=k, progress=False), agent_kind=agent_kind(agent))
+                report = board.submit(export_run(store, "latest", board.index))
+                if not report.accepted:
+                    raise LeaderboardError(f"a seed baseline failed re-verification:\n{report.text()}")
+                reports.append(report)
+    return reports
