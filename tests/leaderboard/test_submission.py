@@ -1,0 +1,110 @@
+"""The submission file: exported from a real run, round-trips byte for byte, and bad files fail clearly."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from arena_agents.registry import make_agent
+from arena_envs.registry import make_puzzle_set
+from arena_harness.runner import RunOptions, evaluate
+from arena_harness.store import ResultStore
+from arena_leaderboard.export import ExportError, default_path, export_run
+from arena_leaderboard.submission import FORMAT, SubmissionFormatError, read_submission
+from arena_leaderboard.tracks import TrackIndex, UnknownSplitError
+
+
+@pytest.fixture(scope="module")
+def maze_store(tmp_path_factory, track_index: TrackIndex):
+    """Two runs on the Maze track: the budgeted solver (abstains when its budget runs out) and random."""
+    path = tmp_path_factory.mktemp("runs") / "runs.sqlite"
+    track = track_index.for_env("arena/MazeHard-v0")[0]
+    puzzle_set = track_index.puzzle_set(track)
+    with ResultStore(path) as store:
+        for spec in ("budgeted:max_nodes=400", "random"):
+            evaluate(puzzle_set, make_agent(spec), store, RunOptions(k=2, progress=False), agent_kind="baseline")
+    return path
+
+
+def test_export_carries_raw_answers_card_and_claims(maze_store, track_index):
+    with ResultStore(maze_store) as store:
+        sub = export_run(store, "1", track_index, parameters=0)
+        assert export_run(store, "latest", track_index).agent.name == "random"
+    assert sub.format == FORMAT and sub.k == 2 and len(sub.candidates) == 2000
+    assert sub.agent.name == "budgeted" and sub.agent.kind == "baseline" and sub.agent.parameters == 0
+    assert sub.agent.code_revision != "" and sub.agent.config["max_nodes"] == 400
+    abstained = [c for c in sub.candidates if c.answer is None]
+    answered = [c for c in sub.candidates if c.answer is not None]
+    assert abstained and answered and all(c.claimed_ok for c in answered)
+    assert not any(c.claimed_ok for c in abstained)
+    assert 0 < sub.claimed["pass_at_1"] < 1 and sub.claimed["wrong"] == 0
+    assert default_path(sub).name.startswith("MazeHard-v0__test__budgeted__")
+
+
+def test_round_trip_is_exact_in_both_encodings(maze_store, track_index, tmp_path):
+    with ResultStore(maze_store) as store:
+        sub = export_run(store, "2", track_index)
+    for name in ("s.json", "s.json.gz"):
+        path = sub.write(tmp_path / name)
+        assert read_submission(path) == sub
+    first = (tmp_path / "s.json.gz").read_bytes()
+    sub.write(tmp_path / "s.json.gz")
+    assert (tmp_path / "s.json.gz").read_bytes() == first  # deterministic bytes (gzip without a timestamp)
+
+
+def test_bad_runs_cannot_be_exported(maze_store, track_index, tmp_path):
+    with ResultStore(maze_store) as store:
+        with pytest.raises(ExportError, match="no run 99"):
+            export_run(store, "99", track_index)
+        with pytest.raises(ExportError, match="RUN must be a run id or 'latest'"):
+            export_run(store, "first", track_index)
+    with ResultStore(tmp_path / "empty.sqlite") as empty, pytest.raises(ExportError, match="holds no runs"):
+        export_run(empty, "latest", track_index)
+    # a run on a split the leaderboard does not rank (a generated 4x4 Sudoku set) says so before writing anything
+    small = make_puzzle_set("arena/SudokuExtreme-v0", split="test", size=4, data="generated", count=5)
+    with ResultStore(tmp_path / "small.sqlite") as store:
+        evaluate(small, make_agent("oracle"), store, RunOptions(progress=False))
+        with pytest.raises(UnknownSplitError, match="is not a known split of arena/SudokuExtreme-v0"):
+            export_run(store, "latest", track_index)
+
+
+def _doc(maze_store, track_index):
+    with ResultStore(maze_store) as store:
+        return export_run(store, "2", track_index).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.update(format="v0"), "format must be 'puzzle-arena-submission/1'"),
+        (lambda d: d.update(extra=1), r"submission has unknown keys \['extra'\]"),
+        (lambda d: d.pop("data_fingerprint"), r"submission lacks \['data_fingerprint'\]"),
+        (lambda d: d.update(k=0), "k must be an integer >= 1"),
+        (lambda d: d["agent"].update(kind="human"), "agent.kind must be one of"),
+        (lambda d: d["agent"].update(name=""), "agent.name must be 1 to 200 characters"),
+        (lambda d: d["candidates"][0].update(q="high"), r"candidates\[0\].q must be a finite number"),
+        (lambda d: d["candidates"][1].update(sample_index=-1), r"candidates\[1\].sample_index must be an integer"),
+        (lambda d: d["candidates"][2].update(verdict="ok"), r"candidates\[2\] has unknown keys \['verdict'\]"),
+        (lambda d: d["claimed"].update(accuracy=1.0), r"claimed has unknown keys \['accuracy'\]"),
+    ],
+)
+def test_malformed_documents_name_the_bad_field(maze_store, track_index, tmp_path, mutate, message):
+    doc = _doc(maze_store, track_index)
+    mutate(doc)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SubmissionFormatError, match=message):
+        read_submission(path)
+
+
+def test_unreadable_files_fail_with_one_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="export one with `arena submit RUN`"):
+        read_submission(tmp_path / "nope.json")
+    (tmp_path / "cut.json.gz").write_bytes(gzip.compress(b'{"format": 1}')[:-6])
+    with pytest.raises(SubmissionFormatError, match="not a JSON"):
+        read_submission(tmp_path / "cut.json.gz")
+    (tmp_path / "list.json").write_text("[]")
+    with pytest.raises(SubmissionFormatError, match="submission must be a JSON object"):
+        read_submission(tmp_path / "list.json")
