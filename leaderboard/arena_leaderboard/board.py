@@ -144,7 +144,7 @@ class Leaderboard:
             sub.evaluated_at,
             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             hashlib.sha256(raw).hexdigest(),
-            gzip.compress(raw, mtime=0),
+            gzip.compress(raw, compresslevel=6, mtime=0),
         )
         with self._db:  # one transaction: the old entry goes only if the new one is written
             self._db.execute(

@@ -16,7 +16,7 @@ from pathlib import Path
 from arena_harness import cli as harness_cli
 from arena_leaderboard.board import Leaderboard, LeaderboardError
 from arena_leaderboard.export import ExportError, default_path, export_run, list_runs
-from arena_leaderboard.submission import SubmissionFormatError, read_submission
+from arena_leaderboard.submission import AGENT_KINDS, SubmissionFormatError, read_submission
 from arena_leaderboard.tracks import UnknownSplitError
 
 DEFAULT_BOARD = "runs/leaderboard.sqlite"
@@ -41,7 +41,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
                     f"n={run['n_puzzles']:<6} {run['agent_kind']:13s} {run['agent_name']}"
                 )
             return 0
-        submission = export_run(store, args.run, parameters=args.parameters)
+        submission = export_run(store, args.run, parameters=args.parameters, kind=args.kind)
     path = submission.write(args.out or default_path(submission))
     claims = submission.claimed
     _log(
@@ -134,6 +134,7 @@ def extend(sub: argparse._SubParsersAction) -> None:
     sb.add_argument("--db", default=harness_cli.DEFAULT_DB, help=f"result store (default {harness_cli.DEFAULT_DB})")
     sb.add_argument("--out", "-o", default=None, help="submission file (.json or .json.gz; default submissions/...)")
     sb.add_argument("--parameters", type=int, default=None, help="parameter count, if the run did not record it")
+    sb.add_argument("--kind", choices=AGENT_KINDS, default=None, help="agent kind, if the run did not record one")
     sb.add_argument("--list", action="store_true", help="list the store's runs")
     sb.set_defaults(func=cmd_submit)
 

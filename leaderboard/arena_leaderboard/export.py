@@ -15,7 +15,7 @@ from typing import Any
 
 from arena_harness.store import ResultStore
 from arena_harness.summary import summarize
-from arena_leaderboard.submission import CLAIMABLE, AgentCard, Submission, SubmittedCandidate
+from arena_leaderboard.submission import AGENT_KINDS, CLAIMABLE, AgentCard, Submission, SubmittedCandidate
 from arena_leaderboard.tracks import TrackIndex
 
 
@@ -51,9 +51,15 @@ def _run(store: ResultStore, run_ref: str) -> dict[str, Any]:
 
 
 def export_run(
-    store: ResultStore, run_ref: str, index: TrackIndex | None = None, *, parameters: int | None = None
+    store: ResultStore,
+    run_ref: str,
+    index: TrackIndex | None = None,
+    *,
+    parameters: int | None = None,
+    kind: str | None = None,
 ) -> Submission:
-    """The submission for run ``run_ref`` (an id or 'latest'); ``parameters`` overrides the recorded count."""
+    """The submission for run ``run_ref`` (an id or 'latest'); ``parameters`` and ``kind`` override what the
+    run recorded (runs started from Python without ``agent_kind`` are stored as 'custom')."""
     index = index or TrackIndex()
     run = _run(store, run_ref)
     agent = store.agent(run["agent_hash"])
@@ -68,9 +74,15 @@ def export_run(
     if not records:
         raise ExportError(f"run {run['run_id']} has no stored candidates to submit")
     config = agent["config"]
+    kind = kind or agent["kind"]
+    if kind not in AGENT_KINDS:
+        raise ExportError(
+            f"run {run['run_id']} records agent kind {kind!r}; the leaderboard needs one of {list(AGENT_KINDS)} "
+            "(pass --kind)"
+        )
     card = AgentCard(
         name=agent["name"],
-        kind=agent["kind"],
+        kind=kind,
         config_hash=run["agent_hash"],
         parameters=parameters if parameters is not None else meta.get("parameters"),
         config=config,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 460, 300
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 14, 44
+LEFT, RIGHT, TOP, BOTTOM = 56, 16, 30, 44
 KIND_COLOURS = {
     "recursive": "#1b7f3b",
     "llm": "#1f5fbf",
@@ -146,14 +146,15 @@ def _svg(title: str, body: list[str], css_class: str) -> str:
 
 
 def _legend(series: Sequence[Series], frame: Frame) -> list[str]:
-    """Kinds present, top right (points themselves carry the agent name as a label and tooltip)."""
+    """The kinds present, in one row above the plot area (points carry the agent name as label and tooltip)."""
     kinds = list(dict.fromkeys(s.kind for s in series))
     out = []
-    for i, kind in enumerate(kinds):
-        y = frame.y1 + 10 + 14 * i
+    x = float(frame.x0)
+    for kind in kinds:
         colour = KIND_COLOURS.get(kind, OTHER_COLOUR)
-        out.append(f'<circle cx="{frame.x1 - 90}" cy="{y - 4}" r="4" fill="{colour}"/>')
-        out.append(f'<text class="legend" x="{frame.x1 - 82}" y="{y}">{esc(kind)}</text>')
+        out.append(f'<circle cx="{x + 4:.1f}" cy="12" r="4" fill="{colour}"/>')
+        out.append(f'<text class="legend" x="{x + 11:.1f}" y="16">{esc(kind)}</text>')
+        x += 20 + 6.5 * len(kind)
     return out
 
 

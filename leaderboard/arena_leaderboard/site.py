@@ -222,7 +222,8 @@ h1{font-size:22px;margin:8px 0} h2{font-size:18px;margin:28px 0 4px}
 nav a{margin-right:14px} .meta{color:#555;font-size:12px;word-break:break-all}
 .table-wrap{overflow-x:auto}
 table.board{border-collapse:collapse;background:#fff;margin:8px 0;font-variant-numeric:tabular-nums}
-table.board th,table.board td{border-bottom:1px solid #e3e3e3;padding:4px 9px;text-align:right;white-space:nowrap}
+table.board{font-size:13px}
+table.board th,table.board td{border-bottom:1px solid #e3e3e3;padding:3px 7px;text-align:right;white-space:nowrap}
 table.board td:nth-child(2),table.board th:nth-child(2){text-align:left}
 table.board th button{font:inherit;font-weight:600;border:0;background:none;cursor:pointer;padding:0}
 th[aria-sort=ascending] button::after{content:" ▲"} th[aria-sort=descending] button::after{content:" ▼"}

@@ -23,7 +23,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +85,10 @@ class Submission:
     format: str = FORMAT
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["candidates"] = [asdict(c) for c in self.candidates]
+        # shallow field copies: dataclasses.asdict would deep-copy every answer grid, element by element
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["agent"] = {f.name: getattr(self.agent, f.name) for f in fields(self.agent)}
+        out["candidates"] = [{f.name: getattr(c, f.name) for f in fields(c)} for c in self.candidates]
         return out
 
     @staticmethod
@@ -98,7 +100,7 @@ class Submission:
         path = Path(path)
         data = json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False).encode()
         if path.suffix == ".gz":
-            data = gzip.compress(data, mtime=0)
+            data = gzip.compress(data, compresslevel=6, mtime=0)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
         try:
@@ -171,9 +173,9 @@ def _number(value: Any, where: str) -> float | None:
 
 
 def _parse_agent(doc: Any) -> AgentCard:
-    fields = {"name", "kind", "config_hash"}
+    required = {"name", "kind", "config_hash"}
     optional = {"parameters", "config", "checkpoint_sha256", "code_revision", "package_version"}
-    d = _keys(doc, "agent", fields, optional)
+    d = _keys(doc, "agent", required, optional)
     kind = _str(d["kind"], "agent.kind")
     if kind not in AGENT_KINDS:
         raise SubmissionFormatError(f"agent.kind must be one of {list(AGENT_KINDS)}, got {kind!r}")

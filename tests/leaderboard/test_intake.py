@@ -212,7 +212,9 @@ def _script_agent(sub: Submission) -> Submission:
 @pytest.mark.slow
 def test_a_rejected_submission_leaves_the_board_untouched(tmp_path, random_submission, track_index):
     with Leaderboard(tmp_path / "b.sqlite", track_index) as board:
-        forged = _replace_candidates(random_submission, lambda cs: [dataclasses.replace(c, claimed_ok=True) for c in cs])
+        forged = _replace_candidates(
+            random_submission, lambda cs: [dataclasses.replace(c, claimed_ok=True) for c in cs]
+        )
         assert not board.submit(forged).accepted
         assert board.entries() == []
         assert board.submit(random_submission).accepted
@@ -246,5 +248,5 @@ def test_an_agent_card_must_name_a_known_kind():
 
     card = AgentCard(name="x", kind="wizard", config_hash="0" * 16)
     doc = Submission("e", "s", "d", "f", 1, card, ()).to_dict()
-    with pytest.raises(SubmissionFormatError, match="agent.kind must be one of"):
+    with pytest.raises(SubmissionFormatError, match=r"agent\.kind must be one of"):
         Submission.from_dict(doc)

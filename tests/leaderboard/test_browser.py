@@ -1,0 +1,96 @@
+"""The built site in a real headless Chromium (Debian's `chromium`, installed by `.ci/run`), from file://.
+
+Chromium dumps the DOM after the page's script ran: the table rows in the order the browser shows them
+(after a sort requested through the URL), and ``#render-check``, where the page records how many plot marks
+the browser laid out with a non-empty box. A full-page screenshot is kept as a test artifact in
+``artifacts/`` (or ``$ARENA_TEST_ARTIFACTS``).
+
+Without Chromium the test is skipped, unless ``ARENA_REQUIRE_BROWSER=1`` (set by `.ci/run`) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from arena_leaderboard.site import build_site
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("ARENA_REQUIRE_BROWSER") == "1":
+        pytest.fail("ARENA_REQUIRE_BROWSER=1 but no chromium on PATH: apt-get install -y chromium")
+    pytest.skip("no chromium on PATH (apt-get install -y chromium); set ARENA_REQUIRE_BROWSER=1 to fail instead")
+
+
+def _run(args: list[str], profile: Path) -> str:
+    cmd = [_chromium(), *FLAGS, f"--user-data-dir={profile}", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+@pytest.fixture(scope="module")
+def site_url(seeded) -> str:
+    return build_site(seeded.board, seeded.directory / "browser-site")["html"].resolve().as_uri()
+
+
+def _rows(dom: str, table_id: str) -> list[str]:
+    table = re.search(rf'<table id="{table_id}".*?</table>', dom, re.S)
+    assert table, table_id
+    return re.findall(r'<tr data-agent="([^"]*)"', table.group(0))
+
+
+def test_the_browser_shows_the_seeded_agents_in_order_and_lays_out_the_plots(site_url, tmp_path):
+    dom = _run(["--dump-dom", site_url], tmp_path / "profile-1")
+    sudoku = _rows(dom, "t-sudokuextreme-test")
+    assert sudoku[:3] == ["oracle", "budgeted", "greedy"] and set(sudoku[3:]) == {"random", "copy"}
+    assert _rows(dom, "t-arc-agi-1-evaluation") == ["oracle", "programs", "copy"]
+    assert _rows(dom, "t-ppbench-test")[0] == "oracle"
+    check = json.loads(re.search(r'<output id="render-check" hidden="">(.*?)</output>', dom).group(1))
+    assert check["plots"] == 20 and check["plots_with_marks"] == 20
+    # every entry is a mark in the parameter, cost and pass@k plots; risk-coverage only shows entries with q
+    assert check["marks_laid_out"] >= 3 * 19
+
+
+def test_the_browser_sorts_a_table_on_request(site_url, tmp_path):
+    dom = _run(["--dump-dom", site_url + "#sort=t-sudokuextreme-test:agent:asc"], tmp_path / "profile-2")
+    assert _rows(dom, "t-sudokuextreme-test") == ["budgeted", "copy", "greedy", "oracle", "random"]
+    assert re.search(r'<th [^>]*data-key="agent"[^>]*aria-sort="ascending"', dom)
+    dom = _run(["--dump-dom", site_url + "#sort=t-sudokuextreme-test:pass_at_1:asc"], tmp_path / "profile-3")
+    assert _rows(dom, "t-sudokuextreme-test")[-1] == "oracle"
+
+
+def test_a_screenshot_of_the_site_is_saved(site_url, tmp_path):
+    artifacts = Path(os.environ.get("ARENA_TEST_ARTIFACTS", ROOT / "artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "leaderboard.png"
+    shot.unlink(missing_ok=True)
+    _run(["--window-size=1400,2400", "--hide-scrollbars", f"--screenshot={shot}", site_url], tmp_path / "profile-4")
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert (width, height) == (1400, 2400)
+    assert len(data) > 50_000  # a blank page compresses to a few kB; tables and plots do not

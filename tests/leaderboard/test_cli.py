@@ -1,0 +1,93 @@
+"""`arena submit` and `arena leaderboard ...` end to end, through the console entry point's main()."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from arena_leaderboard.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def ppbench_run(tmp_path_factory):
+    """A real harness run (`arena eval`) of the oracle on the PPBench track."""
+    d = tmp_path_factory.mktemp("cli")
+    db = d / "runs.sqlite"
+    rc = main(
+        [
+            "eval",
+            "--env",
+            "arena/PPBench-v0",
+            "--agent",
+            "oracle",
+            "--db",
+            str(db),
+            "--out",
+            str(d / "s"),
+            "--no-progress",
+        ]
+    )
+    assert rc == 0
+    return d, db
+
+
+def test_submit_add_build(ppbench_run, capsys):
+    d, db = ppbench_run
+    assert main(["submit", "--list", "--db", str(db)]) == 0
+    assert "arena/PPBench-v0" in capsys.readouterr().out
+    sub_path = d / "oracle.json.gz"
+    assert main(["submit", "1", "--db", str(db), "-o", str(sub_path)]) == 0
+    doc = json.loads(gzip.decompress(sub_path.read_bytes()))
+    assert doc["agent"]["name"] == "oracle" and len(doc["candidates"]) == 300
+    assert isinstance(doc["candidates"][0]["answer"], list)  # PPBench answers travel as move strings
+
+    board = d / "board.sqlite"
+    report = d / "report.json"
+    assert main(["leaderboard", "add", str(sub_path), "--board", str(board), "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "ACCEPTED: 'oracle' on arena/PPBench-v0" in out and "pass@1=1.0000" in out
+    assert json.loads(report.read_text())["reports"][0]["accepted"] is True
+
+    # the same entry again is refused (exit 2, one line); --replace swaps it
+    assert main(["leaderboard", "add", str(sub_path), "--board", str(board)]) == 2
+    assert "already on the arena/PPBench-v0 board" in capsys.readouterr().err
+    assert main(["leaderboard", "add", str(sub_path), "--board", str(board), "--replace"]) == 0
+
+    # a forged copy: one answer swapped for a move that does not solve the puzzle, its "correct" claim kept
+    doc["candidates"][0]["answer"] = ["mouse,left,1,1"]
+    forged = d / "forged.json"
+    forged.write_text(json.dumps(doc))
+    assert main(["leaderboard", "add", str(forged), "--board", str(board), "--report", str(report)]) == 1
+    out = capsys.readouterr().out
+    assert "REJECTED" in out and "[verdict-mismatch]" in out and "[claim-mismatch]" in out
+    assert json.loads(report.read_text())["reports"][0]["accepted"] is False
+
+    bad = d / "bad.json"
+    bad.write_text("{")
+    assert main(["leaderboard", "add", str(bad), "--board", str(board)]) == 1
+    assert "REJECTED: " in capsys.readouterr().out
+
+    site = d / "site"
+    assert main(["leaderboard", "build", "--no-seed", "--board", str(board), "--out", str(site)]) == 0
+    data = json.loads((site / "leaderboard.json").read_text())
+    ppbench = next(t for t in data["tracks"] if t["env_id"] == "arena/PPBench-v0")
+    assert [e["agent"]["name"] for e in ppbench["entries"]] == ["oracle"]
+    assert (site / "index.html").stat().st_mode & 0o044 == 0o044  # readable by a web server's user too
+    assert main(["leaderboard", "list", "--board", str(board)]) == 0
+    assert "oracle" in capsys.readouterr().out
+
+
+def test_user_errors_end_in_one_line(ppbench_run, tmp_path, capsys):
+    d, db = ppbench_run
+    assert main(["submit", "7", "--db", str(db)]) == 2
+    assert "no run 7" in capsys.readouterr().err
+    assert main(["submit", "1", "--db", str(tmp_path / "missing.sqlite")]) == 2
+    assert "no result store at" in capsys.readouterr().err
+    not_a_db = tmp_path / "board.sqlite"
+    not_a_db.write_text("not sqlite")
+    assert main(["leaderboard", "list", "--board", str(not_a_db)]) == 2
+    assert "cannot use" in capsys.readouterr().err
