@@ -72,8 +72,9 @@ class IntakeReport:
         lines += [f"  note: {n}" for n in self.notes]
         s = self.summary
         if s is not None and self.accepted:
+            at_k = f" pass@{s.k}={s.pass_at_k:.4f}" if s.k > 1 else ""
             lines.append(
-                f"  re-verified: pass@1={s.pass_at_1:.4f} pass@{s.k}={s.pass_at_k:.4f} coverage={s.coverage:.4f} "
+                f"  re-verified: pass@1={s.pass_at_1:.4f}{at_k} coverage={s.coverage:.4f} "
                 f"wrong={s.wrong} of {s.answered} answered, n={s.n_puzzles}"
             )
         return "\n".join(lines)
