@@ -191,6 +191,29 @@ class Leaderboard:
             raise LeaderboardError(f"no entry {entry_id} in {self.path}")
         return Submission.from_dict(json.loads(gzip.decompress(row[0])))
 
+    def reverify_all(self, *, update: bool = False) -> list[tuple[Entry, IntakeReport, list[str]]]:
+        """Judge every stored submission again (after a verifier or metric change): per entry, the new report
+        and the summary fields whose value changed. ``update`` stores the new summaries of entries that are
+        still accepted; an entry that no longer passes intake is reported, never silently dropped."""
+        out = []
+        for entry in self.entries():
+            sub = self.submission(entry.entry_id)
+            report = reverify(sub, self.index)
+            changed: list[str] = []
+            if report.summary is not None:
+                new = json.loads(json.dumps(report.summary.to_dict(), sort_keys=True, default=str))
+                changed = sorted(
+                    key for key in new if key not in ("meta", "agent_config") and new[key] != entry.summary.get(key)
+                )
+                if update and report.accepted and changed:
+                    with self._db:
+                        self._db.execute(
+                            "UPDATE entries SET summary = ?, curves = ? WHERE entry_id = ?",
+                            (json.dumps(new, sort_keys=True), json.dumps(report.curves), entry.entry_id),
+                        )
+            out.append((entry, report, changed))
+        return out
+
     def remove(self, entry_id: int) -> None:
         with self._db:
             cur = self._db.execute("DELETE FROM entries WHERE entry_id = ?", (entry_id,))

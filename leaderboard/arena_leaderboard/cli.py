@@ -112,6 +112,23 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reverify(args: argparse.Namespace) -> int:
+    failing = 0
+    with Leaderboard(args.board) as board:
+        results = board.reverify_all(update=args.update)
+    for entry, report, changed in results:
+        name = f"{entry.entry_id:>4} {entry.env_id} {entry.summary['agent_name']!r}"
+        if not report.accepted:
+            failing += 1
+            print(f"{name}: no longer passes intake\n{report.text()}")
+        elif changed:
+            failing += not args.update
+            print(f"{name}: changed {', '.join(changed)}" + (" (updated)" if args.update else " (--update to store)"))
+        else:
+            print(f"{name}: unchanged")
+    return 1 if failing else 0
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     with Leaderboard(args.board) as board:
         board.remove(args.entry_id)
@@ -167,6 +184,11 @@ def extend(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--json", action="store_true")
     board_arg(ls)
     ls.set_defaults(func=cmd_list)
+
+    rv = lsub.add_parser("reverify", help="re-verify every stored submission (after a verifier change)")
+    rv.add_argument("--update", action="store_true", help="store the recomputed summaries of changed entries")
+    board_arg(rv)
+    rv.set_defaults(func=cmd_reverify)
 
     rm = lsub.add_parser("remove", help="remove an entry (by id, see list)")
     rm.add_argument("entry_id", type=int)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 
 import pytest
 
@@ -79,6 +80,16 @@ def test_submit_add_build(ppbench_run, capsys):
     assert (site / "index.html").stat().st_mode & 0o044 == 0o044  # readable by a web server's user too
     assert main(["leaderboard", "list", "--board", str(board)]) == 0
     assert "oracle" in capsys.readouterr().out
+    assert main(["leaderboard", "reverify", "--board", str(board)]) == 0
+    assert "'oracle': unchanged" in capsys.readouterr().out
+    # a stored summary that no longer matches its submission (as after a verifier fix) is found and repaired
+    with sqlite3.connect(board) as db:
+        summary = json.loads(db.execute("SELECT summary FROM entries").fetchone()[0])
+        db.execute("UPDATE entries SET summary = ?", (json.dumps({**summary, "pass_at_1": 0.5}),))
+    assert main(["leaderboard", "reverify", "--board", str(board)]) == 1
+    assert "changed pass_at_1 (--update to store)" in capsys.readouterr().out
+    assert main(["leaderboard", "reverify", "--update", "--board", str(board)]) == 0
+    assert main(["leaderboard", "reverify", "--board", str(board)]) == 0
 
 
 def test_user_errors_end_in_one_line(ppbench_run, tmp_path, capsys):
