@@ -22,7 +22,7 @@ from arena_envs.protocol import Agent, Candidate, Puzzle, PuzzleSet, Verdict, co
 from arena_harness.provenance import provenance
 from arena_harness.records import CandidateRecord
 from arena_harness.store import ResultStore
-from arena_harness.summary import Summary, summarize
+from arena_harness.summary import Summary, pair_counts, summarize
 
 
 class AgentError(RuntimeError):
@@ -183,7 +183,7 @@ def evaluate(
         agent_hash=agent_hash,
         agent_config=config_to_dict(agent.config),
         extra={"shard": str(options.shard), "limit": options.limit, **meta},
-        pair_counts={p.id: int(p.meta["n_tests"]) for p in puzzles if "n_tests" in p.meta} or None,
+        pair_counts=pair_counts(puzzles),
     )
     return RunResult(summary=summary, records=records, added=added)
 

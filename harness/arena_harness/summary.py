@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -95,6 +95,11 @@ def _json_safe(obj: Any) -> Any:
 
 def _nan_to_none(x: float) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+def pair_counts(puzzles: Iterable[Any]) -> dict[str, int] | None:
+    """Test pairs per puzzle (ARC tasks carry ``n_tests``), or None for families without pairs."""
+    return {p.id: int(p.meta["n_tests"]) for p in puzzles if "n_tests" in p.meta} or None
 
 
 def _pair_scores(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from arena_harness.store import ResultStore
-from arena_harness.summary import summarize
+from arena_harness.summary import pair_counts, summarize
 from arena_leaderboard.submission import AGENT_KINDS, CLAIMABLE, AgentCard, Submission, SubmittedCandidate
 from arena_leaderboard.tracks import TrackIndex
 
@@ -102,7 +102,7 @@ def export_run(
         agent_name=card.name,
         agent_kind=card.kind,
         agent_hash=card.config_hash,
-        pair_counts={p.id: int(p.meta["n_tests"]) for p in puzzle_set.puzzles if "n_tests" in p.meta} or None,
+        pair_counts=pair_counts(puzzle_set.puzzles),
     )
     candidates = tuple(
         SubmittedCandidate(

@@ -20,7 +20,7 @@ from typing import Any
 from arena_envs.protocol import PuzzleSet, Verdict, config_hash
 from arena_harness import metrics
 from arena_harness.records import CandidateRecord, decode_answer
-from arena_harness.summary import Summary, summarize
+from arena_harness.summary import Summary, pair_counts, summarize
 from arena_leaderboard.submission import CLAIMABLE, Submission
 from arena_leaderboard.tracks import Track, TrackIndex, UnknownSplitError
 
@@ -266,7 +266,7 @@ def reverify(submission: Submission, index: TrackIndex) -> IntakeReport:
         agent_hash=sub.agent.config_hash,
         agent_config=sub.agent.config,
         extra={"parameters": sub.agent.parameters, "evaluated_at": sub.evaluated_at},
-        pair_counts={p.id: int(p.meta["n_tests"]) for p in puzzle_set.puzzles if "n_tests" in p.meta} or None,
+        pair_counts=pair_counts(puzzle_set.puzzles),
     )
     report.summary = summary
     _check_claims(sub, summary, report)

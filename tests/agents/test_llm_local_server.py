@@ -92,7 +92,7 @@ def test_arena_eval_with_a_local_llama_cpp_server(server, tmp_path, monkeypatch)
     for r in records:
         # verified (with the verifier's reason) or a failure that says why
         assert (r.error is None and r.reason) or (r.error and len(r.error) > 10), r
-        assert r.cost["requests"] >= 1 and r.cost["tokens_in"] > 100 and r.cost["seconds"] > 0
+        assert r.cost["requests"] >= 1 and r.cost["tokens_in"] > 100 and r.cost["seconds"] > 0, r
     assert sum(r.cost.get("tokens_out", 0) for r in records) > 0
     # rerunning the same command sends no request: every candidate is already stored
     started = time.perf_counter()
