@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena_envs.protocol import PuzzleSet, Verdict, config_hash
+from arena_envs.protocol import Candidate, Cost, PuzzleSet, Verdict, config_hash
 from arena_harness import metrics
 from arena_harness.records import CandidateRecord, decode_answer
 from arena_harness.summary import Summary, pair_counts, summarize
@@ -126,27 +126,28 @@ def _verify(puzzle_set: PuzzleSet, sub: Submission) -> list[Verdict | None]:
 
 
 def _records(sub: Submission, verdicts: Sequence[Verdict | None]) -> list[CandidateRecord]:
-    """Harness records built from the leaderboard's verdicts, exactly as the runner builds its own."""
+    """Harness records built from the leaderboard's verdicts by the runner's own ``CandidateRecord.build``."""
     out = []
     for c, verdict in zip(sub.candidates, verdicts):
         if c.error is not None:
             verdict = Verdict(ok=False, reason=f"agent error: {c.error}")
         assert verdict is not None
+        candidate = Candidate(
+            answer=decode_answer(None if c.answer is None else json.dumps(c.answer)),
+            q=c.q,
+            cost=Cost.from_dict({key: v for key, v in c.cost.items() if v is not None}),
+            error=c.error,
+        )
         out.append(
-            CandidateRecord(
+            CandidateRecord.build(
                 env_id=sub.env_id,
                 data_fingerprint=sub.data_fingerprint,
                 puzzle_id=c.puzzle_id,
                 agent_hash=sub.agent.config_hash,
                 sample_index=c.sample_index,
-                answer=None if c.error is not None or c.answer is None else json.dumps(c.answer),
-                q=c.q,
-                ok=bool(verdict.ok) and c.error is None,
-                abstained=c.error is None and verdict.abstained,
-                error=c.error,
-                reason=verdict.reason,
-                cost={key: v for key, v in c.cost.items() if v is not None},
-                extras={"verdict": dict(verdict.extras), "violations": len(verdict.violations)},
+                candidate=candidate,
+                verdict=verdict,
+                created_at=0.0,
             )
         )
     return out

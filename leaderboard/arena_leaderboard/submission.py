@@ -27,7 +27,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from arena_envs.protocol import Cost
+
 FORMAT = "puzzle-arena-submission/1"
+COST_FIELDS = frozenset(f.name for f in fields(Cost))
 AGENT_KINDS = ("recursive", "llm", "baseline", "tool-assisted")
 CLAIMABLE = (
     "pass_at_1",
@@ -204,6 +207,11 @@ def _parse_candidate(doc: Any, i: int) -> SubmittedCandidate:
     cost = d.get("cost", {})
     if not isinstance(cost, dict):
         raise SubmissionFormatError(f"{where}.cost must be a JSON object")
+    unknown_cost = cost.keys() - COST_FIELDS
+    if unknown_cost:
+        raise SubmissionFormatError(
+            f"{where}.cost has unknown fields {sorted(unknown_cost)}; known: {sorted(COST_FIELDS)}"
+        )
     claimed_ok = d.get("claimed_ok")
     if claimed_ok is not None and not isinstance(claimed_ok, bool):
         raise SubmissionFormatError(f"{where}.claimed_ok must be true, false or null")

@@ -88,6 +88,10 @@ def _doc(maze_store, track_index):
         (lambda d: d["candidates"][1].update(sample_index=-1), r"candidates\[1\].sample_index must be an integer"),
         (lambda d: d["candidates"][2].update(verdict="ok"), r"candidates\[2\] has unknown keys \['verdict'\]"),
         (lambda d: d["claimed"].update(accuracy=1.0), r"claimed has unknown keys \['accuracy'\]"),
+        (
+            lambda d: d["candidates"][0]["cost"].update(euros=1.0),
+            r"candidates\[0\].cost has unknown fields \['euros'\]",
+        ),
     ],
 )
 def test_malformed_documents_name_the_bad_field(maze_store, track_index, tmp_path, mutate, message):
