@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arena_harness.atomic import write_atomic
 from arena_harness.summary import agent_label
 from arena_leaderboard import plots
 from arena_leaderboard.board import Entry, Leaderboard
@@ -312,18 +311,6 @@ def page_html(sections: Sequence[tuple[Track, str, list[Entry], int]], generated
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # a site is meant to be read by others (mkstemp creates 0600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def build_site(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
     """Write ``index.html`` and ``leaderboard.json`` for every track of the board's index."""
     out = Path(out_dir)
@@ -348,6 +335,6 @@ def build_site(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
         )
     paths = {"html": out / "index.html", "json": out / "leaderboard.json"}
     payload = {"format": EXPORT_FORMAT, "generated_at": generated_at, "tracks": export}
-    _write_atomic(paths["json"], json.dumps(payload, indent=1, sort_keys=True, allow_nan=False))
-    _write_atomic(paths["html"], page_html(sections, generated_at))
+    write_atomic(paths["json"], json.dumps(payload, indent=1, sort_keys=True, allow_nan=False).encode())
+    write_atomic(paths["html"], page_html(sections, generated_at).encode())
     return paths

@@ -21,13 +21,12 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from arena_envs.protocol import Cost
+from arena_harness.atomic import write_atomic
 
 FORMAT = "puzzle-arena-submission/1"
 COST_FIELDS = frozenset(f.name for f in fields(Cost))
@@ -104,19 +103,7 @@ class Submission:
         data = json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False).encode()
         if path.suffix == ".gz":
             data = gzip.compress(data, compresslevel=6, mtime=0)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o644)  # mkstemp makes 0600; a submission is meant to be shared
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomic(path, data)
 
 
 def read_submission(path: str | Path) -> Submission:
