@@ -38,6 +38,10 @@ def seed(board: Leaderboard, runs_db: str | Path, *, log: Callable[[str], None] 
             family = TASKS[track.env_id].family
             if family not in SEED_AGENTS:
                 raise LeaderboardError(f"no seed baselines are listed for family {family!r} ({track.env_id})")
+            missing = board.index.unavailable(track)
+            if missing is not None:
+                log(f"skipping {track.env_id} {track.split}: {missing}")
+                continue
             puzzle_set = board.index.puzzle_set(track)
             for spec, k in SEED_AGENTS[family]:
                 agent = make_agent(spec)

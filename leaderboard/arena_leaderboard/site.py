@@ -279,7 +279,11 @@ SCRIPT = """
 """
 
 
-def page_html(sections: Sequence[tuple[Track, str, list[Entry], int]], generated_at: str) -> str:
+def page_html(
+    sections: Sequence[tuple[Track, str, list[Entry], int]],
+    generated_at: str,
+    skipped: Sequence[tuple[Track, str]] = (),
+) -> str:
     nav = " ".join(f'<a href="#{esc(t.slug)}">{esc(t.title or t.env_id)}</a>' for t, _, _, _ in sections)
     body = []
     for track, fingerprint, entries, n_puzzles in sections:
@@ -293,6 +297,11 @@ def page_html(sections: Sequence[tuple[Track, str, list[Entry], int]], generated
             + "</div>"
             + plots_html(track, entries)
             + "</section>"
+        )
+    for track, reason in skipped:
+        body.append(
+            f'<section id="{esc(track.slug)}"><h2>{esc(track.title or track.env_id)}</h2>'
+            f'<p class="meta">not built: this install cannot load the track\'s data ({esc(reason)})</p></section>'
         )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -317,7 +326,13 @@ def build_site(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     sections, export = [], []
+    skipped = []
     for track in board.index.tracks:
+        missing = board.index.unavailable(track)
+        if missing is not None:
+            skipped.append((track, missing))
+            export.append({"env_id": track.env_id, "split": track.split, "title": track.title, "unavailable": missing})
+            continue
         puzzle_set = board.index.puzzle_set(track)
         fp = puzzle_set.fingerprint
         entries = ranked([e for e in board.entries(track.env_id) if e.data_fingerprint == fp], track.primary)
@@ -336,5 +351,5 @@ def build_site(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
     paths = {"html": out / "index.html", "json": out / "leaderboard.json"}
     payload = {"format": EXPORT_FORMAT, "generated_at": generated_at, "tracks": export}
     write_atomic(paths["json"], json.dumps(payload, indent=1, sort_keys=True, allow_nan=False).encode())
-    write_atomic(paths["html"], page_html(sections, generated_at).encode())
+    write_atomic(paths["html"], page_html(sections, generated_at, skipped).encode())
     return paths

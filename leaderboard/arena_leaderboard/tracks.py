@@ -68,6 +68,17 @@ class TrackIndex:
             self._loaded[track] = make_puzzle_set(track.env_id, split=track.split, **dict(track.options))
         return self._loaded[track]
 
+    def unavailable(self, track: Track) -> str | None:
+        """Why this install cannot load the track's data (e.g. PPBench without the ``ppbench`` package), or
+        None when it can. Seeding and the site skip such tracks and say so instead of failing as a whole."""
+        from arena_envs.config import ConfigError, DataError
+
+        try:
+            self.puzzle_set(track)
+        except (DataError, ConfigError) as exc:
+            return str(exc)
+        return None
+
     def for_env(self, env_id: str) -> list[Track]:
         return [t for t in self.tracks if t.env_id == env_id]
 
