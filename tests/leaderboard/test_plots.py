@@ -34,23 +34,3 @@ def test_step_lines_are_right_continuous():
     svg = plots.lines("t", [s], Axis("coverage"), Axis("risk"), "plot-risk", "none", step=True)
     (points,) = re.findall(r'<polyline class="mark" points="([^"]+)"', svg)
     assert len(points.split()) == 3  # start, horizontal to the next coverage, then up to its risk
-
-
-def test_a_track_whose_data_cannot_load_is_skipped_not_fatal(tmp_path):
-    """E.g. PPBench on an install without the ppbench package: seeding and the site go on without it."""
-    import json
-
-    from arena_leaderboard.board import Leaderboard
-    from arena_leaderboard.seed import seed
-    from arena_leaderboard.site import build_site
-    from arena_leaderboard.tracks import Track, TrackIndex
-
-    missing = Track("arena/SudokuExtreme-v0", "test", (("data", str(tmp_path / "absent.csv")),), title="absent")
-    logged: list[str] = []
-    with Leaderboard(tmp_path / "b.sqlite", TrackIndex([missing])) as board:
-        assert seed(board, tmp_path / "runs.sqlite", log=logged.append) == []
-        paths = build_site(board, tmp_path / "site")
-    assert logged and logged[0].startswith("skipping arena/SudokuExtreme-v0 test: ")
-    assert "not built: this install cannot load the track's data" in paths["html"].read_text()
-    (track,) = json.loads(paths["json"].read_text())["tracks"]
-    assert "absent.csv" in track["unavailable"]

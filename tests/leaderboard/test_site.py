@@ -105,3 +105,20 @@ def test_html_has_a_table_and_four_plots_per_track(site):
         assert page.count(f"plot {kind}") == 5
     # no external resource of any kind: the page must open from file:// with no network
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+
+
+def test_a_track_whose_data_cannot_load_is_skipped_not_fatal(tmp_path):
+    """E.g. PPBench on an install without the ppbench package: seeding and the site go on without it."""
+    from arena_leaderboard.board import Leaderboard
+    from arena_leaderboard.seed import seed
+    from arena_leaderboard.tracks import Track, TrackIndex
+
+    missing = Track("arena/SudokuExtreme-v0", "test", (("data", str(tmp_path / "absent.csv")),), title="absent")
+    logged: list[str] = []
+    with Leaderboard(tmp_path / "b.sqlite", TrackIndex([missing])) as board:
+        assert seed(board, tmp_path / "runs.sqlite", log=logged.append) == []
+        paths = build_site(board, tmp_path / "site")
+    assert logged and logged[0].startswith("skipping arena/SudokuExtreme-v0 test: ")
+    assert "not built: this install cannot load the track's data" in paths["html"].read_text()
+    (track,) = json.loads(paths["json"].read_text())["tracks"]
+    assert "absent.csv" in track["unavailable"]
