@@ -8,6 +8,7 @@ agent on the same split replaces the first only when asked to.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import json
@@ -119,17 +120,8 @@ class Leaderboard:
                 f"{s.agent_name!r} (config {s.agent_hash}, k={s.k}) is already on the {s.env_id} board for this "
                 "split; pass --replace to replace that entry with this submission"
             )
-        raw = json.dumps(sub.to_dict(), separators=(",", ":"), allow_nan=False).encode()
-        card = {
-            "name": sub.agent.name,
-            "kind": sub.agent.kind,
-            "parameters": sub.agent.parameters,
-            "config_hash": sub.agent.config_hash,
-            "config": sub.agent.config,
-            "checkpoint_sha256": sub.agent.checkpoint_sha256,
-            "code_revision": sub.agent.code_revision,
-            "package_version": sub.agent.package_version,
-        }
+        raw = sub.to_json_bytes()
+        card = dataclasses.asdict(sub.agent)
         row = (
             s.env_id,
             s.split,

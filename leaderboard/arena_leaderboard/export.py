@@ -66,7 +66,7 @@ def export_run(
     if agent is None:
         raise ExportError(f"run {run['run_id']} names agent {run['agent_hash']} that is not in {store.path}")
     meta = json.loads(run["meta"])
-    track, puzzle_set = index.find(run["env_id"], run["data_fingerprint"])
+    _, puzzle_set = index.find(run["env_id"], run["data_fingerprint"])
     k = int(run["k"])
     records = [
         r for r in store.records(run["env_id"], run["data_fingerprint"], run["agent_hash"]) if r.sample_index < k

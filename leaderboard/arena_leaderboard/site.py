@@ -83,7 +83,7 @@ def _cost_text(s: dict[str, Any]) -> str:
     return ", ".join(parts) or "–"
 
 
-def _columns(track: Track, entries: Sequence[Entry]) -> list[Column]:
+def _columns(track: Track) -> list[Column]:
     cols = [
         Column("rank", "#"),
         Column("agent", "agent", numeric=False),
@@ -139,7 +139,7 @@ def _cell(col: Column, rank: int, e: Entry) -> tuple[str, str]:
 
 
 def table_html(track: Track, entries: Sequence[Entry]) -> str:
-    cols = _columns(track, entries)
+    cols = _columns(track)
     tid = f"t-{track.slug}"
     head = "".join(
         f'<th data-col="{i}" data-key="{c.key}" data-type="{"num" if c.numeric else "str"}" title="{esc(c.help)}">'

@@ -93,6 +93,10 @@ class Submission:
         out["candidates"] = [{f.name: getattr(c, f.name) for f in fields(c)} for c in self.candidates]
         return out
 
+    def to_json_bytes(self) -> bytes:
+        """Compact JSON, the form files and the board store (NaN refused: JSON has none)."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False).encode()
+
     @staticmethod
     def from_dict(doc: Any) -> Submission:
         return _parse_submission(doc)
@@ -100,7 +104,7 @@ class Submission:
     def write(self, path: str | Path) -> Path:
         """Write atomically (temporary file, then rename); ``.gz`` paths are gzipped."""
         path = Path(path)
-        data = json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False).encode()
+        data = self.to_json_bytes()
         if path.suffix == ".gz":
             data = gzip.compress(data, compresslevel=6, mtime=0)
         return write_atomic(path, data)
