@@ -2,7 +2,8 @@
 
 ``OPTIONS`` is ``key=value`` pairs separated by commas (``budgeted:max_nodes=32,seed=1``); a single
 value without a key sets the agent's first option (``budgeted:32``). Unknown agents or options fail
-with a message that lists what exists. ``trm:PATH`` and ``hrm:PATH`` load checkpoints written by ``arena train``.
+with a message that lists what exists. Every recursive model family (``arena_agents.recursive.families``) is an
+agent too: ``trm:PATH`` and ``hrm:PATH`` load checkpoints written by ``arena train``, ``ptrm:PATH`` a TRM's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from arena_agents.baselines import (
     RandomConfig,
 )
 from arena_agents.llm.config import LLMAgentConfig
-from arena_agents.recursive.agent_config import RecursiveAgentConfig
+from arena_agents.recursive.families import FAMILIES, ModelFamily, load_object
 from arena_envs.config import ConfigError, build_config, parse_value
 from arena_envs.protocol import Agent
 
@@ -77,24 +78,22 @@ for _entry in (
     register_agent(_entry)
 
 
-def _recursive_factory(kind: str) -> Callable[[Any], Agent]:
-    def make(config: RecursiveAgentConfig) -> Agent:
+def _recursive_factory(family: ModelFamily) -> Callable[[Any], Agent]:
+    def make(config: Any) -> Agent:
         try:
-            from arena_agents.recursive.agent import RecursiveAgent
+            agent_class = load_object(family.agent)
         except ImportError as exc:  # torch is an optional extra
             raise ConfigError(
-                f"the {kind} agent needs torch and safetensors: pip install 'puzzle-arena[models]' ({exc})"
+                f"the {family.name} agent needs torch and safetensors: pip install 'puzzle-arena[models]' ({exc})"
             ) from None
-        return RecursiveAgent(config, expected_kind=kind)
+        return agent_class(config, family.name)
 
     return make
 
 
-for _kind, _title in (("trm", "Tiny Recursive Model"), ("hrm", "Hierarchical Reasoning Model")):
+for _family in FAMILIES.values():
     register_agent(
-        AgentEntry(
-            _kind, "recursive", RecursiveAgentConfig, _recursive_factory(_kind), f"{_title} checkpoint: {_kind}:PATH"
-        )
+        AgentEntry(_family.name, "recursive", _family.agent_config, _recursive_factory(_family), _family.description)
     )
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from arena_agents.recursive.families import trainable_families
+
 DEFAULT_ENV = "arena/SudokuExtreme-v0"
 DEFAULT_DB = "runs/arena.sqlite"
 DEFAULT_OUT = "runs/summaries"
@@ -219,8 +221,8 @@ def build_parser(
     ev.add_argument("--no-progress", action="store_true")
     ev.set_defaults(func=cmd_eval)
 
-    tr = sub.add_parser("train", help="train a recursive model (TRM or HRM) on an environment's training split")
-    tr.add_argument("--model", choices=["trm", "hrm"], default="trm")
+    tr = sub.add_parser("train", help="train a recursive model (TRM, HRM, ...) on an environment's training split")
+    tr.add_argument("--model", choices=trainable_families(), default="trm")
     tr.add_argument("--env", default=DEFAULT_ENV)
     tr.add_argument("--data", default=None, help="bundled | generated | hub | PATH.csv (original format)")
     tr.add_argument("--env-option", "-o", action="append", default=[], metavar="KEY=VALUE", help="e.g. -o size=4")
@@ -232,7 +234,12 @@ def build_parser(
         metavar="KEY=VALUE",
         help="a training or model setting, e.g. -s lr=3e-4 -s mlp_mixer=true -s hidden=128",
     )
-    tr.add_argument("--steps", type=int, default=None, help="optimiser steps (default 50000)")
+    tr.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="optimiser steps (default: epochs=50000 passes over the training puzzles)",
+    )
     tr.add_argument("--global-batch", type=int, default=None, help="samples per optimiser step (default 768)")
     tr.add_argument("--device", default=None, help="auto | cpu | cuda")
     tr.add_argument("--seed", type=int, default=None)

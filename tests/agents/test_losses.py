@@ -41,7 +41,7 @@ def test_supervision_loss_targets_exact_correctness():
     logits = torch.tensor([[[5.0, 0.0], [0.0, 5.0]], [[5.0, 0.0], [0.0, 5.0]]])  # predicts [0, 1] twice
     q = torch.tensor([3.0, -3.0])  # confident "right" for the first, "wrong" for the second: both correct
     loss, m = supervision_loss(logits, labels, q)
-    assert m["exact_accuracy"].item() == 0.5 and m["token_accuracy"].item() == 0.75
+    assert m["exact_accuracy"].item() == 1.0 and m["token_accuracy"].item() == 1.5  # sums over the batch of 2
     _, m_bad = supervision_loss(logits, labels, -q)
     assert m_bad["halt_bce"] > m["halt_bce"]
     assert loss.dtype == torch.float64 and loss.item() > 0

@@ -51,3 +51,29 @@ def test_ema_tracks_weights():
     assert torch.allclose(target.weight, torch.full((1, 2), 0.75))
     with pytest.raises(ValueError):
         EMA(model, decay=1.0)
+
+
+def test_ema_averages_trainable_parameters_only_as_the_published_code():
+    """Buffers (initial latents) and the puzzle embedding (trained by SignSGD) are not averaged."""
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(2))
+            self.puzzle_emb = torch.nn.Parameter(torch.zeros(2))
+            self.register_buffer("z_init", torch.zeros(2))
+
+    model = Tiny()
+    ema = EMA(model, decay=0.5)
+    assert set(ema.shadow) == {"w"}
+    with torch.no_grad():
+        model.w.fill_(1.0)
+        model.puzzle_emb.fill_(1.0)
+        model.z_init.fill_(1.0)
+    ema.update(model)
+    saved = ema.averaged_state(model)
+    assert saved["w"].tolist() == [0.5, 0.5]  # averaged
+    assert saved["puzzle_emb"].tolist() == [1.0, 1.0] and saved["z_init"].tolist() == [1.0, 1.0]  # as they are
+    fresh = EMA(Tiny(), decay=0.5)
+    fresh.load_state_dict(saved)
+    assert fresh.shadow["w"].tolist() == [0.5, 0.5]

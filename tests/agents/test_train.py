@@ -16,17 +16,15 @@ torch = pytest.importorskip("torch")
 from arena_agents.recursive import checkpoint as ckpt  # noqa: E402
 from arena_agents.recursive.agent import RecursiveAgent  # noqa: E402
 from arena_agents.recursive.agent_config import RecursiveAgentConfig  # noqa: E402
-from arena_agents.recursive.train import Trainer, make_train_config, train  # noqa: E402
+from arena_agents.recursive.families import FAMILIES, trainable_families  # noqa: E402
+from arena_agents.recursive.train import DistInfo, Trainer, make_train_config, train  # noqa: E402
 from arena_agents.registry import make_agent  # noqa: E402
 from arena_envs.config import ConfigError  # noqa: E402
 from arena_envs.registry import make_puzzle_set  # noqa: E402
 
 ENV = "arena/SudokuExtreme-v0"
 ENV_OPTIONS = {"size": 4, "count": 40}
-MODEL = {
-    "trm": {"hidden": 16, "heads": 2, "n_latent": 1, "t_cycles": 2, "max_steps": 3, "prefix_len": 2},
-    "hrm": {"hidden": 16, "heads": 2, "h_layers": 1, "l_layers": 1, "h_cycles": 2, "l_cycles": 2, "max_steps": 3},
-}
+MODEL = {name: dict(FAMILIES[name].test_options) for name in trainable_families()}
 TINY = {
     **MODEL["trm"],
     "global_batch": 8,
@@ -60,12 +58,10 @@ def test_flat_options_split_into_run_and_model_settings():
 
 
 def replace_world(world: int):
-    from arena_agents.recursive.train import DistInfo
-
     return DistInfo(rank=0, world_size=world)
 
 
-@pytest.mark.parametrize("model", ["trm", "hrm"])
+@pytest.mark.parametrize("model", trainable_families())
 def test_resume_reproduces_the_uninterrupted_run(tmp_path, model):
     straight = train(tiny_config(model, steps=6, checkpoint_every=100), tmp_path / "straight")
     interrupted = train(tiny_config(model, steps=3, checkpoint_every=3), tmp_path / "resumed")
@@ -109,7 +105,43 @@ def test_halting_exploration_and_refill(tmp_path):
     assert bool(trainer.halted.all()) and list(trainer.refills) == [1] * 8
     trainer.train_step()
     assert int(trainer.slot_steps.max()) == 1 and list(trainer.refills) == [2] * 8
-    assert bool((trainer.min_steps >= 2).all())  # exploration probability 1: every sample has a minimum
+
+
+def test_exploration_minimum_is_redrawn_every_step_as_published(tmp_path):
+    """ "step" (default): a fresh U{2..max} minimum for a share p of the slots at every optimiser step;
+    "sample": one minimum per sample, kept until it halts."""
+    trainer = Trainer(tiny_config(steps=10, max_steps=6, halt_exploration=0.5, global_batch=64), tmp_path / "a")
+    draws = []
+    for _ in range(4):
+        draws.append(trainer._exploration_minimum().tolist())
+        trainer.train_step()
+    flat = [m for d in draws for m in d]
+    assert all(m == 0 or 2 <= m <= 6 for m in flat)
+    assert 0.3 < sum(m > 0 for m in flat) / len(flat) < 0.7
+    assert len({tuple(d) for d in draws}) == 4  # redrawn at every step
+    # drawn from (seed, step) for the global batch: another trainer at the same step draws the same (a process
+    # of a data-parallel run takes its block of it; the 2-process test below checks the losses agree)
+    again = Trainer(tiny_config(steps=10, max_steps=6, halt_exploration=0.5, global_batch=64), tmp_path / "b")
+    assert again._exploration_minimum().tolist() == draws[0]
+    per_sample = Trainer(
+        tiny_config(steps=10, max_steps=3, halt_exploration=1.0, halt_exploration_draw="sample"), tmp_path / "c"
+    )
+    per_sample.train_step()
+    assert bool((per_sample._exploration_minimum() >= 2).all())  # probability 1: every sample has a minimum
+    with pytest.raises(ConfigError, match="halt_exploration_draw"):
+        tiny_config(halt_exploration_draw="sometimes")
+
+
+def test_length_in_epochs_counts_passes_over_the_training_puzzles(tmp_path):
+    """The published "epochs": 50,000 passes over 1,000 puzzles at global batch 768 is 65,104 steps."""
+    from arena_agents.recursive.train import TrainConfig
+
+    assert TrainConfig().total_steps(1000) == 65_104
+    assert TrainConfig(steps=7).total_steps(1000) == 7
+    trainer = Trainer(tiny_config(epochs=2, global_batch=8), tmp_path / "run")
+    assert len(trainer.data.questions) == 40 and trainer.total_steps == 10
+    result = train(tiny_config(epochs=0.4, global_batch=8), tmp_path / "short")  # 0.4 * 40 / 8 = 2 steps
+    assert result.step == 2
 
 
 def test_checkpoint_load_gives_identical_outputs_and_agent_matches_model(tmp_path):
@@ -176,6 +208,7 @@ def test_flops_estimate_matches_torch_flop_counter():
     for model in (
         TRM(TRMConfig(vocab_size=6, seq_len=16, hidden=32, heads=4, n_latent=2, t_cycles=2, prefix_len=2)),
         TRM(TRMConfig(vocab_size=6, seq_len=16, hidden=32, heads=4, prefix_len=2, mlp_mixer=True, mixer_hidden=24)),
+        TRM(TRMConfig(vocab_size=6, seq_len=16, hidden=32, heads=4, prefix_len=2, mlp_mixer=True)),
         HRM(HRMConfig(vocab_size=6, seq_len=16, hidden=32, heads=4, h_layers=2, l_layers=1)),
     ):
         tokens = torch.randint(1, 6, (1, 16))
@@ -244,12 +277,13 @@ def _block_calls(model) -> list[int]:
     return calls
 
 
-def test_the_committed_gpu_checkpoint_loads_and_answers_on_cpu():
-    """TRM-MLP at paper size, trained 13 minutes on an H100 (bf16, compiled): loads on a CPU and answers."""
-    path = Path(__file__).parents[2] / "checkpoints" / "trm-mlp-sudoku-h100" / "model.safetensors"
-    agent = make_agent(f"trm:{path},steps=1,device=cpu")
-    assert agent.parameters == 5_028_866 and agent.model_config.mlp_mixer
-    assert agent.metadata["train_step"] == 4450 and agent.metadata["family"] == "sudoku"
-    puzzle = make_puzzle_set(ENV, split="test").puzzles[0]
-    (candidate,) = agent.act([puzzle], 1)[0]
-    assert candidate.answer.shape == (9, 9) and 0 <= candidate.q <= 1 and candidate.cost.nfe == 21
+def test_a_checkpoint_from_before_the_fidelity_fix_is_refused_with_its_reason(tmp_path):
+    train(tiny_config(steps=1), tmp_path / "run")
+    weights = ckpt.load_weights(tmp_path / "run")
+    old = tmp_path / "old.safetensors"
+    from safetensors.torch import save_file
+
+    meta = {"format": "puzzle-arena-recursive-v1", "kind": "trm", "model_config": json.dumps(weights.model_config)}
+    save_file(dict(weights.state), str(old), metadata=meta)
+    with pytest.raises(ckpt.CheckpointError, match="before the TRM/HRM networks were made equal"):
+        make_agent(f"trm:{old}")

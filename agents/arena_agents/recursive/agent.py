@@ -1,10 +1,12 @@
-"""A trained TRM or HRM checkpoint as an arena agent.
+"""A trained recursive-model checkpoint as an arena agent (``trm:PATH``, ``hrm:PATH``, any trainable family).
 
 Fixed-step inference: every sequence in a batch runs the same number of supervision steps, so a batch
 finishes together (the papers evaluate with all 16 steps). ``q`` is sigmoid(q_halt) after the last step.
 The k candidates of a puzzle are folded into the batch; see :class:`RecursiveAgentConfig` for how they
 differ. Cost per candidate: NFE (network applications), supervision steps, a forward-FLOPs estimate and
-the batch's wall time divided among its sequences.
+the batch's wall time divided among its sequences. Test-time methods over a family's checkpoints (PTRM)
+subclass this and change how candidates are made (:meth:`RecursiveAgent._jobs`) or rolled out
+(:meth:`RecursiveAgent._solve`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import hashlib
 import time
 from collections.abc import Sequence
 from contextlib import nullcontext
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 
 from arena_agents.recursive.agent_config import RecursiveAgentConfig
 from arena_agents.recursive.checkpoint import CheckpointError, load_weights, resolve_weights_path
-from arena_agents.recursive.data import codec_for
+from arena_agents.recursive.families import get_family, load_object
 from arena_agents.recursive.models import build_model, model_config
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
@@ -34,16 +37,26 @@ def _sha256(path) -> str:
     return h.hexdigest()
 
 
+class Job(NamedTuple):
+    """One candidate to compute: which puzzle, which sample, and the grid the network sees."""
+
+    puzzle: int  # index into the puzzles of this act() call
+    sample: int
+    transform: Any  # a symmetry whose inverse maps the answer back, or None
+    grid: np.ndarray
+
+
 class RecursiveAgent:
-    def __init__(self, config: RecursiveAgentConfig, expected_kind: str | None = None) -> None:
+    def __init__(self, config: RecursiveAgentConfig, family: str = "trm") -> None:
+        self.family_spec = get_family(family)
         path = resolve_weights_path(config.path)
         digest = _sha256(path)
         if config.checkpoint_sha256 and config.checkpoint_sha256 != digest:
             raise CheckpointError(f"{path} has sha256 {digest}, not the {config.checkpoint_sha256} asked for")
         weights = load_weights(path)
-        if expected_kind is not None and weights.kind != expected_kind:
+        if weights.kind not in self.family_spec.loads:
             raise ConfigError(f"{path} is a {weights.kind} checkpoint; use {weights.kind}:{config.path}")
-        self.name = weights.kind
+        self.name = family
         self.config = dataclasses.replace(config, checkpoint_sha256=digest)
         self.model_config = model_config(weights.kind, weights.model_config)
         self.model = build_model(weights.kind, self.model_config)
@@ -59,7 +72,7 @@ class RecursiveAgent:
         self.bf16 = config.bf16 if config.bf16 is not None else self.device.type == "cuda"
         self.family = weights.metadata.get("family", "sudoku")
         self.grid_shape = tuple(weights.metadata.get("grid_shape", ()))
-        self.codec = codec_for(self.family, self.grid_shape)
+        self.codec = load_object(self.family_spec.codec)(self.family, self.grid_shape)
         self.steps = config.steps or int(self.model_config.max_steps)
         self.parameters = int(self.model.size())
         self.metadata = weights.metadata
@@ -71,19 +84,30 @@ class RecursiveAgent:
                 f"{puzzle.family} {tuple(puzzle.grid.shape)}"
             )
 
+    def _jobs(self, puzzles: Sequence[Puzzle], k: int) -> list[Job]:
+        """Candidate 0 answers the puzzle as given; candidate s > 0 a random symmetry of it, seeded by
+        (seed, puzzle id, s), so a deterministic network still gives k different candidates."""
+        jobs = []
+        for i, p in enumerate(puzzles):
+            jobs.append(Job(i, 0, None, p.grid))
+            for sample in range(1, k):
+                transform = self.codec.random_transform(
+                    np.random.default_rng(stable_seed(self.config.seed, p.id, sample))
+                )
+                jobs.append(Job(i, sample, transform, transform.apply(p.grid)))
+        return jobs
+
+    def _solve(
+        self, tokens: torch.Tensor, jobs: Sequence[Job], puzzles: Sequence[Puzzle]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(predicted tokens [B, S], q [B]) for one batch of jobs: fixed-step inference."""
+        return self.model.solve(tokens, self.steps)
+
     @torch.no_grad()
     def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
         for p in puzzles:
             self._check(p)
-        jobs = []  # (puzzle index, transform or None, transformed grid)
-        for i, p in enumerate(puzzles):
-            for sample in range(k):
-                if sample == 0:
-                    jobs.append((i, None, p.grid))
-                    continue
-                rng = np.random.default_rng(stable_seed(self.config.seed, p.id, sample))
-                transform = self.codec.random_transform(rng)
-                jobs.append((i, transform, transform.apply(p.grid)))
+        jobs = self._jobs(puzzles, k)
         out: list[list[Candidate]] = [[] for _ in puzzles]
         nfe = self.steps * self.model.nfe_per_step()
         flops = float(self.steps * self.model.flops_per_step())
@@ -91,15 +115,15 @@ class RecursiveAgent:
         for lo in range(0, len(jobs), self.config.batch_size):
             chunk = jobs[lo : lo + self.config.batch_size]
             started = time.perf_counter()
-            tokens = torch.from_numpy(self.codec.encode(np.stack([g for _, _, g in chunk]))).to(self.device)
+            tokens = torch.from_numpy(self.codec.encode(np.stack([job.grid for job in chunk]))).to(self.device)
             with autocast:
-                predicted_tokens, q_halt = self.model.solve(tokens, self.steps)
+                predicted_tokens, q_halt = self._solve(tokens, chunk, puzzles)
             predicted = self.codec.decode(predicted_tokens.cpu().numpy())
             q = q_halt.float().cpu().numpy()
             seconds = (time.perf_counter() - started) / len(chunk)
-            for (i, transform, _), answer, qi in zip(chunk, predicted, q):
-                if transform is not None:
-                    answer = transform.invert(answer)
+            for job, answer, qi in zip(chunk, predicted, q):
+                if job.transform is not None:
+                    answer = job.transform.invert(answer)
                 cost = Cost(nfe=nfe, steps=self.steps, flops=flops, seconds=seconds)
-                out[i].append(Candidate(answer.astype(puzzles[i].grid.dtype), q=float(qi), cost=cost))
+                out[job.puzzle].append(Candidate(answer.astype(puzzles[job.puzzle].grid.dtype), q=float(qi), cost=cost))
         return out

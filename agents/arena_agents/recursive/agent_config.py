@@ -9,7 +9,7 @@ from arena_envs.config import ConfigError
 
 @dataclass(frozen=True)
 class RecursiveAgentConfig:
-    """``trm:PATH`` / ``hrm:PATH``: a checkpoint written by ``arena train``.
+    """``trm:PATH`` / ``hrm:PATH``: a checkpoint written by ``arena train`` (or converted from the official code).
 
     Candidate 0 answers the puzzle as given; candidates 1..k-1 answer a random symmetry of it (the
     training augmentation, seeded by (seed, puzzle id, sample)) and map the answer back exactly, so the k
@@ -31,3 +31,25 @@ class RecursiveAgentConfig:
             raise ConfigError(f"steps must be >= 1, got {self.steps}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
+
+
+@dataclass(frozen=True)
+class PTRMAgentConfig(RecursiveAgentConfig):
+    """``ptrm:PATH``: Probabilistic TRM (Sghaier et al., 2026) on a TRM checkpoint, at test time only.
+
+    Each of the k candidates of a puzzle is one rollout of the TRM on the puzzle as given, with Gaussian
+    noise of scale ``sigma`` added to the chosen latent before every supervision step (the first included).
+    ``q`` is sigmoid(q_halt) after the last step, so the harness's best-Q@k is PTRM's answer. The noise of a
+    rollout is seeded by (seed, puzzle id, sample): reruns and resumed runs give the same candidates.
+    ``sigma=0`` is the TRM itself (every candidate equals ``trm:PATH``'s first).
+    """
+
+    sigma: float = 0.3  # noise scale; the latents are RMS-normalised, so 0.3 is about 30% of an element's size
+    latent: str = "z"  # the paper's z (reasoning latent, z_L in the published code), "y" (answer), or "both"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.sigma >= 0:
+            raise ConfigError(f"sigma must be >= 0, got {self.sigma}")
+        if self.latent not in ("z", "y", "both"):
+            raise ConfigError(f"latent must be z, y or both, got {self.latent!r}")

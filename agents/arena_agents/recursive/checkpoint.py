@@ -33,6 +33,8 @@ from safetensors.torch import load_file, save_file
 
 from arena_envs.config import ConfigError
 
+# v2: the networks equal the published code (golden tests); v1 files (before that) are refused with a reason.
+FORMAT = "puzzle-arena-recursive-v2"
 MODEL_FILE = "model.safetensors"
 EMA_FILE = "ema.safetensors"
 TRAINER_FILE = "trainer.pt"
@@ -45,7 +47,7 @@ class CheckpointError(ConfigError):
 
 @dataclass(frozen=True)
 class Weights:
-    kind: str  # "trm" | "hrm"
+    kind: str  # the family that wrote it ("trm", "hrm", ...)
     model_config: dict[str, Any]
     state: dict[str, torch.Tensor]
     metadata: dict[str, Any]  # family, grid shape, training step, eval accuracy ...
@@ -56,11 +58,20 @@ def save_weights(
 ) -> None:
     """Write a safetensors file atomically, with the model kind and config as metadata."""
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
-    metadata = {"format": "puzzle-arena-recursive-v1", "kind": kind, "model_config": json.dumps(dict(model_config))}
+    metadata = {"format": FORMAT, "kind": kind, "model_config": json.dumps(dict(model_config))}
     metadata.update({k: json.dumps(v) for k, v in meta.items()})
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp), metadata=metadata)
     os.replace(tmp, path)
+
+
+def export_weights(source: Path, run_dir: Path) -> Path:
+    """Copy a checkpoint's weights to ``RUN/model.safetensors`` atomically (what ``trm:RUN`` evaluates)."""
+    target = run_dir / MODEL_FILE
+    tmp = run_dir / (MODEL_FILE + ".tmp")
+    tmp.write_bytes(source.read_bytes())
+    os.replace(tmp, target)
+    return target
 
 
 def resolve_weights_path(path: str | Path) -> Path:
@@ -88,7 +99,12 @@ def load_weights(path: str | Path) -> Weights:
         raise CheckpointError(
             f"{p} is not a readable safetensors checkpoint ({exc}); re-export or retrain it"
         ) from None
-    if raw_meta.get("format") != "puzzle-arena-recursive-v1":
+    if raw_meta.get("format") == "puzzle-arena-recursive-v1":
+        raise CheckpointError(
+            f"{p} was written before the TRM/HRM networks were made equal to the published code (TRM-MLP's "
+            "sequence norm, the input scaling): its weights compute something else now; retrain it"
+        )
+    if raw_meta.get("format") != FORMAT:
         raise CheckpointError(f"{p} was not written by `arena train` (no puzzle-arena metadata)")
     meta = {k: json.loads(v) for k, v in raw_meta.items() if k not in ("format", "kind", "model_config")}
     return Weights(raw_meta["kind"], json.loads(raw_meta["model_config"]), state, meta)

@@ -15,6 +15,7 @@ checkpoint, sees exactly the samples one uninterrupted process would.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -179,7 +180,11 @@ class TrainingArrays:
     codec: Codec
 
     @staticmethod
-    def from_puzzle_set(puzzle_set: PuzzleSet) -> TrainingArrays:
+    def from_puzzle_set(
+        puzzle_set: PuzzleSet, codec_factory: Callable[[str, tuple[int, ...]], Codec] | None = None
+    ) -> TrainingArrays:
+        """The split's questions and solutions, with the codec ``codec_factory`` (default :func:`codec_for`)
+        gives for its puzzle family and grid shape."""
         puzzles = list(puzzle_set.puzzles)
         if not puzzles:
             raise ConfigError(f"{puzzle_set.env_id} split {puzzle_set.split!r} has no puzzles to train on")
@@ -187,7 +192,7 @@ class TrainingArrays:
         if any(label is None for label in labels):
             raise ConfigError(f"{puzzle_set.env_id} split {puzzle_set.split!r} has puzzles without solutions")
         questions = np.stack([p.grid for p in puzzles])
-        codec = codec_for(puzzles[0].family, questions.shape[1:])
+        codec = (codec_factory or codec_for)(puzzles[0].family, tuple(questions.shape[1:]))
         return TrainingArrays(questions, np.stack(labels), codec)
 
 

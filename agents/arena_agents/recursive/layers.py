@@ -1,4 +1,5 @@
-"""Building blocks shared by the recursive models (HRM, TRM and their descendants).
+"""Building blocks shared by the recursive models (HRM, TRM and their descendants); the model interface
+they implement is in ``base.py``.
 
 Conventions follow the published HRM/TRM code so that parameter counts and numbers are comparable:
 no biases, RMSNorm without a gain computed in fp32, post-norm residual blocks, SwiGLU feed-forward
@@ -9,7 +10,6 @@ normal initialisation. Shapes use B = batch, L = sequence length, D = hidden siz
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -21,42 +21,35 @@ except ImportError:  # pragma: no cover - depends on the machine
     flash_attn_func = None
 
 
-class StepOutput(NamedTuple):
-    """What one supervision (TRM) or ACT (HRM) step returns to the trainer and the agent.
-
-    carry: the detached latents for the next step, each [B, L, D]; logits [B, S, V]; q_halt [B] (fp32);
-    q_continue [B] for HRM's ACT, None for TRM (which trains only the halting logit).
-    """
-
-    carry: tuple[torch.Tensor, torch.Tensor]
-    logits: torch.Tensor
-    q_halt: torch.Tensor
-    q_continue: torch.Tensor | None
-
-
 def swiglu_hidden(dim: int, expansion: float = 4.0, multiple: int = 256) -> int:
     """Intermediate width of a SwiGLU layer: round_up(round(expansion * dim * 2/3), multiple).
 
     The 2/3 keeps the parameter count of a ReLU MLP with the same expansion (three matrices, not two);
-    for D = 512 this gives 1536.
+    for D = 512 this gives 1536, for TRM-MLP's sequence mixer over L = 97 it gives 512, over 916 (Maze) 2560.
     """
     width = round(expansion * dim * 2 / 3)
     return -(-width // multiple) * multiple
 
 
-def trunc_lecun_normal_(weight: torch.Tensor, fan_in: int | None = None) -> torch.Tensor:
-    """Truncated LeCun normal: N(0, 1/fan_in) cut at 2 standard deviations, rescaled so the std is exact.
+TRUNCATED_STD = 0.87962566103423978  # std of N(0, 1) restricted to [-2, 2]
 
-    A normal truncated at +-2 sigma has std 0.8796 sigma, so we sample with sigma / 0.8796.
+
+def trunc_normal_(tensor: torch.Tensor, std: float) -> torch.Tensor:
+    """A normal truncated at 2 of its sigmas whose *actual* std is ``std`` (the published code's init).
+
+    ``nn.init.trunc_normal_(std=s)`` returns a std of only 0.88 s: a normal cut at +-2 sigma has std 0.8796
+    sigma. The published HRM/TRM init (a port of JAX's) corrects for that, so we sample with sigma =
+    std / 0.8796 and cut at +-2 sigma.
     """
-    fan_in = fan_in if fan_in is not None else weight.shape[-1]
-    std = 1.0 / math.sqrt(fan_in)
-    truncated_std = 0.87962566103423978  # std of N(0,1) restricted to [-2, 2]
+    sigma = std / TRUNCATED_STD
     with torch.no_grad():
-        nn.init.trunc_normal_(
-            weight, mean=0.0, std=std / truncated_std, a=-2 * std / truncated_std, b=2 * std / truncated_std
-        )
-    return weight
+        return nn.init.trunc_normal_(tensor, mean=0.0, std=sigma, a=-2 * sigma, b=2 * sigma)
+
+
+def trunc_lecun_normal_(weight: torch.Tensor, fan_in: int | None = None) -> torch.Tensor:
+    """Truncated LeCun normal: std exactly 1/sqrt(fan_in) (see :func:`trunc_normal_`)."""
+    fan_in = fan_in if fan_in is not None else weight.shape[-1]
+    return trunc_normal_(weight, 1.0 / math.sqrt(fan_in))
 
 
 class Linear(nn.Linear):
@@ -134,47 +127,73 @@ class Attention(nn.Module):
         return self.out(y.reshape(b, length, -1))
 
 
-class TokenMixer(nn.Module):
-    """The MLP-mixer replacement for attention (TRM-MLP): a SwiGLU across the sequence axis. No positions."""
-
-    def __init__(self, length: int, hidden: int) -> None:
-        super().__init__()
-        self.mlp = SwiGLU(length, hidden)
-
-    def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        return self.mlp(x.transpose(1, 2)).transpose(1, 2)  # mix [B, D, L] along L
-
-
 class Block(nn.Module):
-    """Post-norm residual block: x = rms(x + mix(x)); x = rms(x + swiglu(x))."""
+    """Post-norm residual block: x = rms(x + mix(x)); x = rms(x + swiglu(x)).
+
+    ``mix`` is attention with RoPE, or for TRM-MLP (``mixer_length`` = L) a SwiGLU across the sequence axis
+    with no positions. The token mixer works on the transposed tensor [B, D, L], and, as in the published
+    ``mlp_t`` block, its residual and RMSNorm are applied *before* transposing back: that norm runs over the
+    sequence axis L, not over D. (Normalising over D instead changes the logits by up to 5.5 on identical
+    weights; the golden tests in tests/agents/test_golden.py pin this.)
+    """
 
     def __init__(
-        self, dim: int, heads: int, *, mixer_length: int | None = None, mixer_hidden: int = 512, eps: float = 1e-5
+        self,
+        dim: int,
+        heads: int,
+        *,
+        mixer_length: int | None = None,
+        mixer_hidden: int | None = None,
+        expansion: float = 4.0,
+        eps: float = 1e-5,
     ) -> None:
         super().__init__()
-        self.mix: nn.Module = TokenMixer(mixer_length, mixer_hidden) if mixer_length else Attention(dim, heads)
-        self.mlp = SwiGLU(dim, swiglu_hidden(dim))
+        self.token_mixer = mixer_length is not None
+        if mixer_length is not None:
+            self.mix: nn.Module = SwiGLU(mixer_length, mixer_hidden or swiglu_hidden(mixer_length, expansion))
+        else:
+            self.mix = Attention(dim, heads)
+        self.mlp = SwiGLU(dim, swiglu_hidden(dim, expansion))
         self.eps = eps
 
+    def flops(self, length: int) -> int:
+        """Multiply-add FLOPs (2 per MAC) of this block on one sequence of ``length`` tokens.
+
+        Every weight matrix is applied once per token (2 * L * weights), except the token mixer's, applied
+        once per channel (2 * D * weights); attention adds its scores and weighted sum, 2 * 2 * L * L * D.
+        Norms, activations and RoPE are elementwise and left out, as in the usual 6*N*T accounting.
+        """
+        mlp = 2 * length * sum(p.numel() for p in self.mlp.parameters())
+        mix = sum(p.numel() for p in self.mix.parameters())
+        if self.token_mixer:
+            dim = self.mlp.down.out_features
+            return mlp + 2 * dim * mix
+        return mlp + 2 * length * mix + 4 * length * length * self.mix.heads * self.mix.head_dim
+
     def forward(self, x: torch.Tensor, rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        x = rms_norm(x + self.mix(x, rope), self.eps)
+        if self.token_mixer:
+            xt = x.transpose(1, 2)  # [B, D, L]
+            x = rms_norm(xt + self.mix(xt), self.eps).transpose(1, 2)  # norm over L, then back to [B, L, D]
+        else:
+            x = rms_norm(x + self.mix(x, rope), self.eps)
         return rms_norm(x + self.mlp(x), self.eps)
 
 
 class PuzzleInput(nn.Module):
-    """x = [prefix ; sqrt(D) * embed(tokens)]: [B, P + S, D].
+    """x = sqrt(D) * [prefix ; embed(tokens)]: [B, P + S, D].
 
     The prefix holds P tokens: the first is a learned embedding of the puzzle id (one shared id for Sudoku
-    and Maze, one per augmented task for ARC), the rest are zeros. The papers train ``puzzle_emb`` with
-    its own optimiser and leave it out of their parameter counts.
+    and Maze, one per augmented task for ARC), the rest are zeros. As in the published code the whole input,
+    prefix included, is scaled by sqrt(D) (token embeddings start with std 1/sqrt(D), so tokens enter with
+    std 1). The papers train ``puzzle_emb`` (zero at start) with its own optimiser and leave it out of their
+    parameter counts.
     """
 
     def __init__(self, vocab_size: int, dim: int, prefix_len: int, num_puzzle_ids: int = 1) -> None:
         super().__init__()
         self.dim, self.prefix_len = dim, prefix_len
         self.embed = nn.Embedding(vocab_size, dim)
-        std = 1 / math.sqrt(dim)
-        nn.init.trunc_normal_(self.embed.weight, std=std, a=-2 * std, b=2 * std)
+        trunc_normal_(self.embed.weight, 1 / math.sqrt(dim))
         self.puzzle_emb = nn.Parameter(torch.zeros(num_puzzle_ids, dim))
 
     def forward(self, tokens: torch.Tensor, puzzle_ids: torch.Tensor | None = None) -> torch.Tensor:
@@ -183,7 +202,7 @@ class PuzzleInput(nn.Module):
         prefix = torch.zeros(b, self.prefix_len, self.dim, device=tokens.device, dtype=self.embed.weight.dtype)
         if self.prefix_len:
             prefix[:, 0] = self.puzzle_emb[ids]
-        return torch.cat([prefix, self.embed(tokens) * math.sqrt(self.dim)], dim=1)
+        return math.sqrt(self.dim) * torch.cat([prefix, self.embed(tokens)], dim=1)
 
 
 class Stack(nn.Module):
@@ -193,6 +212,10 @@ class Stack(nn.Module):
         super().__init__()
         self.blocks = nn.ModuleList(blocks)
         self.rope = rope
+
+    def flops(self, length: int) -> int:
+        """Forward FLOPs of the whole stack on one sequence of ``length`` tokens."""
+        return sum(block.flops(length) for block in self.blocks)
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         rope = self.rope(h.shape[1]) if self.rope is not None else None
@@ -216,52 +239,4 @@ def q_head(dim: int) -> nn.Linear:
 
 def fixed_latent(dim: int) -> torch.Tensor:
     """An initial latent vector, truncated normal with std 1; registered as a buffer, never trained."""
-    return nn.init.trunc_normal_(torch.empty(dim), std=1.0, a=-2.0, b=2.0)
-
-
-def block_flops(dim: int, length: int, *, mixer_length: int | None = None, mixer_hidden: int = 512) -> int:
-    """Multiply-add FLOPs (2 per MAC) of one :class:`Block` on one sequence of ``length`` tokens.
-
-    Attention: qkv 2*L*D*3D, scores and weighted sum 2 * 2*L*L*D, output 2*L*D*D. Token mixer: a SwiGLU
-    over L applied to each of the D channels, 2*D*(L*2F + F*L). SwiGLU MLP: 2*L*(D*2F + F*D). Norms,
-    activations and RoPE are elementwise and left out, as in the usual 6*N*T accounting.
-    """
-    f = swiglu_hidden(dim)
-    mlp = 2 * length * 3 * dim * f
-    if mixer_length is not None:
-        mix = 2 * dim * 3 * mixer_length * mixer_hidden
-    else:
-        mix = 2 * length * 4 * dim * dim + 4 * length * length * dim
-    return mlp + mix
-
-
-class RecursiveModel(nn.Module):
-    """What TRM and HRM share around their step: the parameter count, fixed initial latents, and fixed-step
-    inference. A subclass sets ``carry_buffers`` (the names of its two initial-latent buffers, [D] each), and
-    implements ``forward(tokens, carry) -> StepOutput`` and ``config`` (with prefix_len, seq_len, hidden,
-    max_steps)."""
-
-    carry_buffers: tuple[str, str]
-    config: Any
-
-    def size(self) -> int:
-        """Parameters as the papers count them (the puzzle embedding excluded)."""
-        return counted_parameters(self)
-
-    def initial_carry(self, batch: int, device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The two latents of the carry, each [B, L, D], from the fixed initial vectors."""
-        c = self.config
-        shape = (batch, c.prefix_len + c.seq_len, c.hidden)
-        first, second = (getattr(self, name).to(device).expand(shape).clone() for name in self.carry_buffers)
-        return first, second
-
-    @torch.no_grad()
-    def solve(self, tokens: torch.Tensor, steps: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Fixed-step inference, a batch finishing together: (predicted tokens [B, S], sigmoid(q_halt) [B])."""
-        carry = self.initial_carry(tokens.shape[0], tokens.device)
-        out = None
-        for _ in range(steps or self.config.max_steps):
-            out = self(tokens, carry)
-            carry = out.carry
-        assert out is not None
-        return out.logits.argmax(-1), torch.sigmoid(out.q_halt.float())
+    return trunc_normal_(torch.empty(dim), 1.0)

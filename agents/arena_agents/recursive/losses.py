@@ -42,8 +42,10 @@ def supervision_loss(
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Loss of one supervision step, summed over the batch (divide by the global batch size outside).
 
-    per sequence: mean token CE over labelled tokens + halt_weight * BCE(q_halt, answer exactly right).
-    Returns (loss, metrics) with token accuracy and exact (whole-sequence) accuracy for logging.
+    per sequence: mean token CE over labelled tokens + halt_weight * BCE(q_halt, answer exactly right),
+    as the published ``ACTLossHead``. Returns (loss, metrics), the metrics summed over the batch too:
+    ``token_accuracy`` (each sequence's share of right tokens), ``exact_accuracy`` (whole sequences right)
+    and ``halt_bce``.
     """
     valid = labels != ignore_index
     counts = valid.sum(-1).clamp(min=1)
@@ -53,8 +55,8 @@ def supervision_loss(
     halt = F.binary_cross_entropy_with_logits(q_halt.float(), exact.float(), reduction="none")
     loss = (token_ce + halt_weight * halt.to(torch.float64)).sum()
     metrics = {
-        "token_accuracy": (correct_tokens.sum(-1) / counts).float().mean().detach(),
-        "exact_accuracy": exact.float().mean().detach(),
-        "halt_bce": halt.mean().detach(),
+        "token_accuracy": (correct_tokens.sum(-1) / counts).float().sum().detach(),
+        "exact_accuracy": exact.float().sum().detach(),
+        "halt_bce": halt.sum().detach(),
     }
     return loss, metrics

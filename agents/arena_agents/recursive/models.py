@@ -1,4 +1,5 @@
-"""The recursive models by name, and how to build one from a JSON config (checkpoints store it that way)."""
+"""Networks of the trainable families by name, and how to build one from a JSON config (checkpoints store it
+that way). The names come from :mod:`arena_agents.recursive.families`; nothing here lists them."""
 
 from __future__ import annotations
 
@@ -6,27 +7,32 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from torch import nn
-
-from arena_agents.recursive.hrm import HRM, HRMConfig
-from arena_agents.recursive.trm import TRM, TRMConfig
+from arena_agents.recursive.base import RecursiveModel
+from arena_agents.recursive.families import get_family, load_object
 from arena_envs.config import ConfigError, build_config
 
-MODELS: dict[str, tuple[type, type[nn.Module]]] = {"trm": (TRMConfig, TRM), "hrm": (HRMConfig, HRM)}
+
+def network_class(kind: str) -> type[RecursiveModel]:
+    """The network class of a trainable family."""
+    network = get_family(kind, trainable=True).network
+    assert network is not None
+    return load_object(network)
 
 
 def model_config(kind: str, options: Mapping[str, Any]) -> Any:
-    if kind not in MODELS:
-        raise ConfigError(f"unknown model {kind!r}; choose one of {sorted(MODELS)}")
+    """The family's config dataclass from a mapping; unknown keys and bad values give one ConfigError."""
+    config_class = network_class(kind).config_class
     try:
-        return build_config(MODELS[kind][0], dict(options), what=f"model {kind!r}")
+        return build_config(config_class, dict(options), what=f"model {kind!r}")
     except ValueError as exc:
         raise ConfigError(f"model {kind!r}: {exc}") from None
 
 
-def build_model(kind: str, config: Any) -> nn.Module:
-    return MODELS[kind][1](config)
+def build_model(kind: str, config: Any) -> RecursiveModel:
+    """A freshly initialised network of family ``kind``."""
+    return network_class(kind)(config)
 
 
 def config_fields(kind: str) -> set[str]:
-    return {f.name for f in dataclasses.fields(MODELS[kind][0])}
+    """The option names of a family's model config."""
+    return {f.name for f in dataclasses.fields(network_class(kind).config_class)}

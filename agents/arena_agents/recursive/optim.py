@@ -56,30 +56,48 @@ class AdamATan2(torch.optim.Optimizer):
 
 
 class EMA:
-    """shadow <- decay * shadow + (1 - decay) * weights, for evaluation (TRM uses decay 0.999)."""
+    """shadow <- decay * shadow + (1 - decay) * weights, for evaluation (TRM uses decay 0.999).
+
+    As in the published code, only trainable parameters are averaged: not buffers (the fixed initial
+    latents), and not the puzzle embedding (a buffer there, trained by its own SignSGD), which evaluation
+    takes as it is.
+    """
 
     def __init__(self, model: nn.Module, decay: float = 0.999) -> None:
         if not 0 < decay < 1:
             raise ValueError(f"EMA decay must lie in (0, 1), got {decay}")
         self.decay = decay
-        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.shadow = {name: p.detach().clone() for name, p in self._averaged(model)}
+
+    @staticmethod
+    def _averaged(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
+        return [(n, p) for n, p in model.named_parameters() if p.requires_grad and not n.endswith("puzzle_emb")]
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        for k, v in model.state_dict().items():
-            if v.dtype.is_floating_point:
-                self.shadow[k].lerp_(v, 1 - self.decay)
-            else:
-                self.shadow[k].copy_(v)
+        for name, p in self._averaged(model):
+            self.shadow[name].lerp_(p.detach(), 1 - self.decay)
 
+    @torch.no_grad()
     def copy_to(self, model: nn.Module) -> None:
-        model.load_state_dict(self.shadow)
+        """Put the averages into ``model``'s parameters (everything else stays as it is)."""
+        params = dict(model.named_parameters())
+        for name, value in self.shadow.items():
+            params[name].copy_(value)
+
+    def averaged_state(self, model: nn.Module) -> dict[str, torch.Tensor]:
+        """``model``'s full state dict with the averages in place of the averaged parameters (what to save)."""
+        return {**model.state_dict(), **self.shadow}
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return dict(self.shadow)
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
-        self.shadow = {k: v.clone() for k, v in state.items()}
+        """Take the averaged entries from ``state`` (a full state dict, as saved, is fine)."""
+        missing = sorted(set(self.shadow) - set(state))
+        if missing:
+            raise KeyError(f"EMA state lacks {missing}")
+        self.shadow = {k: state[k].to(v.device).clone() for k, v in self.shadow.items()}
 
 
 class SignSGD(torch.optim.Optimizer):

@@ -3,17 +3,17 @@
 Symbols follow the paper: x is the embedded question, y the current answer (latent), z the reasoning
 latent. One *supervision step* runs T cycles; a cycle is n latent updates followed by one answer update
 
-    z <- net(z + y + x)   (n times)
+    z <- net(z + (y + x))   (n times)
     y <- net(y + z)
 
 The first T-1 cycles run without gradient, the last one with it, and the carry (y, z) is detached
 before the next supervision step (deep supervision, up to ``max_steps`` = 16). The answer is read from
 y by a linear head; a halting head reads y at position 0 and is trained with BCE on "the answer is
-exactly right" (``q_halt > 0`` halts at training time; evaluation runs every step).
+exactly right" (``q_halt > 0`` halts at training time; evaluation runs every step). In the published code
+y is ``z_H`` and z is ``z_L``; the additions keep its order, so fp32 results match it to rounding.
 
 Shapes: B batch, P = prefix_len puzzle-embedding tokens, S = seq_len grid tokens, L = P + S, D hidden.
-The trainer (``train.py``) drives it through ``forward`` (tokens and carry in, one supervision step out),
-the same interface as HRM; ``solve`` is fixed-step inference.
+The interface (``forward``, ``loss``, ``wants_halt``) is :class:`arena_agents.recursive.base.RecursiveModel`'s.
 """
 
 from __future__ import annotations
@@ -22,18 +22,8 @@ from dataclasses import dataclass
 
 import torch
 
-from arena_agents.recursive.layers import (
-    Block,
-    Linear,
-    PuzzleInput,
-    RecursiveModel,
-    RotaryEmbedding,
-    Stack,
-    StepOutput,
-    block_flops,
-    fixed_latent,
-    q_head,
-)
+from arena_agents.recursive.base import RecursiveModel, StepOutput
+from arena_agents.recursive.layers import Block, Linear, PuzzleInput, RotaryEmbedding, Stack, fixed_latent, q_head
 
 
 @dataclass(frozen=True)
@@ -43,14 +33,16 @@ class TRMConfig:
     hidden: int = 512  # D
     heads: int = 8
     layers: int = 2  # blocks in the single network
+    expansion: float = 4.0  # SwiGLU width factor (before the 2/3 and the rounding to 256)
     n_latent: int = 6  # n: latent updates per cycle (6 Sudoku, 4 Maze/ARC)
     t_cycles: int = 3  # T: cycles per supervision step
     max_steps: int = 16  # supervision steps
     prefix_len: int = 16  # P: 1 learned puzzle-embedding token + 15 zero tokens
     num_puzzle_ids: int = 1  # Sudoku/Maze: one shared prefix; ARC: one per augmented task
     mlp_mixer: bool = False  # TRM-MLP: a SwiGLU over the sequence instead of attention (no positions)
-    mixer_hidden: int = 512
+    mixer_hidden: int | None = None  # TRM-MLP mixer width; None = the published rule, swiglu_hidden(L)
     rope_base: float = 10000.0
+    halt_loss_weight: float = 0.5  # weight of the halting BCE in the loss
 
     def __post_init__(self) -> None:
         if self.t_cycles < 1 or self.n_latent < 1 or self.max_steps < 1:
@@ -60,7 +52,9 @@ class TRMConfig:
 
 
 class TRM(RecursiveModel):
+    config_class = TRMConfig
     carry_buffers = ("y_init", "z_init")
+    latent_names = ("y", "z")
 
     def __init__(self, config: TRMConfig) -> None:
         super().__init__()
@@ -68,10 +62,11 @@ class TRM(RecursiveModel):
         length = c.prefix_len + c.seq_len
         self.inputs = PuzzleInput(c.vocab_size, c.hidden, c.prefix_len, c.num_puzzle_ids)
         mixer = length if c.mlp_mixer else None
-        self.net = Stack(
-            [Block(c.hidden, c.heads, mixer_length=mixer, mixer_hidden=c.mixer_hidden) for _ in range(c.layers)],
-            None if c.mlp_mixer else RotaryEmbedding(c.hidden // c.heads, length, c.rope_base),
-        )
+        blocks = [
+            Block(c.hidden, c.heads, mixer_length=mixer, mixer_hidden=c.mixer_hidden, expansion=c.expansion)
+            for _ in range(c.layers)
+        ]
+        self.net = Stack(blocks, None if c.mlp_mixer else RotaryEmbedding(c.hidden // c.heads, length, c.rope_base))
         self.lm_head = Linear(c.hidden, c.vocab_size)
         self.q_head = q_head(c.hidden)  # (q_halt, q_continue); TRM trains only q_halt
         self.register_buffer("y_init", fixed_latent(c.hidden))
@@ -83,7 +78,7 @@ class TRM(RecursiveModel):
 
     def _cycle(self, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         for _ in range(self.config.n_latent):
-            z = self.net(z + y + x)
+            z = self.net(z + (y + x))
         y = self.net(y + z)
         return y, z
 
@@ -100,11 +95,11 @@ class TRM(RecursiveModel):
         return y.detach(), z.detach(), logits, q_halt
 
     def forward(
-        self, tokens: torch.Tensor, carry: tuple[torch.Tensor, torch.Tensor], puzzle_ids: torch.Tensor | None = None
+        self, tokens: torch.Tensor, carry: tuple[torch.Tensor, ...], puzzle_ids: torch.Tensor | None = None
     ) -> StepOutput:
         """One supervision step from tokens [B, S] and carry (y, z); x is re-embedded every step."""
         y, z, logits, q_halt = self.step(self.input_embedding(tokens, puzzle_ids), *carry)
-        return StepOutput((y, z), logits, q_halt, None)
+        return StepOutput((y, z), logits, q_halt)
 
     def nfe_per_step(self) -> int:
         """Applications of the network per supervision step: T cycles of (n latent + 1 answer) updates."""
@@ -113,7 +108,5 @@ class TRM(RecursiveModel):
     def flops_per_step(self) -> int:
         """Forward FLOPs of one supervision step on one puzzle (all T cycles, the answer head included)."""
         c = self.config
-        length = c.prefix_len + c.seq_len
-        block = block_flops(c.hidden, length, mixer_length=length if c.mlp_mixer else None, mixer_hidden=c.mixer_hidden)
         heads = 2 * c.seq_len * c.hidden * c.vocab_size + 2 * c.hidden * 2  # answer head on S tokens, q head on one
-        return self.nfe_per_step() * c.layers * block + heads
+        return self.nfe_per_step() * self.net.flops(c.prefix_len + c.seq_len) + heads

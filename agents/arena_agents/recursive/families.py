@@ -1,0 +1,118 @@
+"""The recursive model families by name: the one list that the trainer, the CLI, the agent registry and the tests
+read. Adding a family is one :func:`register_family` call here and its own model file; nothing else names it.
+
+This module imports no torch (the agent registry lists every family on a base install): an entry names its
+network, agent and codec by import path, loaded only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from arena_agents.recursive.agent_config import PTRMAgentConfig, RecursiveAgentConfig
+from arena_envs.config import ConfigError
+
+
+def load_object(path: str) -> Any:
+    """The object at ``"package.module:Name"``."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """One recursive model family.
+
+    name: what ``arena train --model``, the agent spec ``NAME:PATH`` and a checkpoint's ``kind`` say.
+    network: ``"module:Class"`` of its :class:`~arena_agents.recursive.base.RecursiveModel` (whose
+    ``config_class`` is the model config, and which owns its loss and halting rule); None for a test-time
+    method over another family's checkpoints (PTRM). checkpoint_kinds: the checkpoints its agent loads
+    (default: its own). codec: ``"module:function"`` mapping (puzzle family, grid shape) to the
+    :class:`~arena_agents.recursive.data.Codec` that turns puzzles into model inputs. agent / agent_config:
+    the agent class (``"module:Class"``, built from an agent_config) and its torch-free config dataclass.
+    test_options: model settings small enough for the test suite's smoke runs.
+    """
+
+    name: str
+    title: str
+    description: str
+    agent_config: type
+    agent: str = "arena_agents.recursive.agent:RecursiveAgent"
+    network: str | None = None
+    checkpoint_kinds: tuple[str, ...] = ()
+    codec: str = "arena_agents.recursive.data:codec_for"
+    test_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def trainable(self) -> bool:
+        """Whether ``arena train --model NAME`` exists (a family with its own network)."""
+        return self.network is not None
+
+    @property
+    def loads(self) -> tuple[str, ...]:
+        """The checkpoint kinds this family's agent accepts."""
+        return self.checkpoint_kinds or (self.name,)
+
+
+FAMILIES: dict[str, ModelFamily] = {}
+
+
+def register_family(family: ModelFamily) -> None:
+    """Add a family; names are unique."""
+    if family.name in FAMILIES:
+        raise ValueError(f"model family {family.name!r} is registered twice")
+    FAMILIES[family.name] = family
+
+
+def get_family(name: str, *, trainable: bool = False) -> ModelFamily:
+    """The family called ``name``, or one clear error listing those that exist."""
+    choices = trainable_families() if trainable else sorted(FAMILIES)
+    if name not in choices:
+        what = "trainable model" if trainable else "model family"
+        raise ConfigError(f"unknown {what} {name!r}; choose one of {choices}")
+    return FAMILIES[name]
+
+
+def trainable_families() -> list[str]:
+    """Names of the families ``arena train`` can train, sorted."""
+    return sorted(name for name, f in FAMILIES.items() if f.trainable)
+
+
+register_family(
+    ModelFamily(
+        name="trm",
+        title="Tiny Recursive Model",
+        description="Tiny Recursive Model checkpoint: trm:PATH",
+        agent_config=RecursiveAgentConfig,
+        network="arena_agents.recursive.trm:TRM",
+        test_options=MappingProxyType(
+            {"hidden": 16, "heads": 2, "n_latent": 1, "t_cycles": 2, "max_steps": 3, "prefix_len": 2}
+        ),
+    )
+)
+register_family(
+    ModelFamily(
+        name="hrm",
+        title="Hierarchical Reasoning Model",
+        description="Hierarchical Reasoning Model checkpoint: hrm:PATH",
+        agent_config=RecursiveAgentConfig,
+        network="arena_agents.recursive.hrm:HRM",
+        test_options=MappingProxyType(
+            {"hidden": 16, "heads": 2, "h_layers": 1, "l_layers": 1, "h_cycles": 2, "l_cycles": 2, "max_steps": 3}
+        ),
+    )
+)
+register_family(
+    ModelFamily(
+        name="ptrm",
+        title="Probabilistic TRM",
+        description="Probabilistic TRM on a TRM checkpoint: ptrm:PATH,sigma=0.3 (k noisy rollouts, pick by q)",
+        agent_config=PTRMAgentConfig,
+        agent="arena_agents.recursive.ptrm:PTRMAgent",
+        checkpoint_kinds=("trm",),
+    )
+)

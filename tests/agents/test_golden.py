@@ -1,0 +1,132 @@
+"""Our TRM-Att, TRM-MLP and HRM compute what the official code computes, on the same weights.
+
+The fixtures in ``tests/agents/golden/`` were written once by ``make_golden.py`` from the official repositories
+(TinyRecursiveModels e7b6871, HRM 42410da; the commit is in each fixture) at hidden size 64 in fp32: inputs, the
+logits, q_halt and q_continue of supervision steps 1-3, the loss of every step and the gradients of one
+training step. The weights are not stored: both sides regenerate them from the official parameter names
+(``golden_weights.py``); here they go through our converter (``arena_agents.recursive.official``) into our
+modules. These tests need neither the official code nor its dependencies.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from safetensors import safe_open  # noqa: E402
+
+from arena_agents.recursive.base import SupervisionBatch  # noqa: E402
+from arena_agents.recursive.models import build_model  # noqa: E402
+from arena_agents.recursive.official import convert_state_dict, official_name_to_ours  # noqa: E402
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = {"trm_att": "trm", "trm_mlp": "trm", "hrm": "hrm"}
+STEPS = 3
+
+
+def _golden_weights_module():
+    spec = importlib.util.spec_from_file_location("golden_weights", GOLDEN / "golden_weights.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+golden_weights = _golden_weights_module()
+
+
+def load_case(case: str):
+    """(our model with the golden weights, fixture tensors, fixture metadata)."""
+    with safe_open(str(GOLDEN / f"{case}.safetensors"), framework="pt") as fh:
+        meta = fh.metadata()
+        tensors = {k: fh.get_tensor(k) for k in fh.keys()}  # noqa: SIM118 - safe_open has no iteration
+    official = {
+        w["name"]: torch.from_numpy(golden_weights.golden_tensor(w["name"], w["shape"], w["std"]))
+        for w in json.loads(meta["weights"])
+    }
+    arch = json.loads(meta["official_config"])
+    config, state = convert_state_dict(CASES[case], arch, official, seq_len=arch["seq_len"])
+    model = build_model(CASES[case], config)
+    model.load_state_dict(state, strict=True)  # every one of our tensors comes from an official one, and back
+    return model, tensors, meta
+
+
+def run_steps(model, tensors):
+    tokens, ids = tensors["inputs"], tensors["puzzle_identifiers"]
+    carry = model.initial_carry(tokens.shape[0])
+    outs = []
+    with torch.no_grad():
+        for _ in range(STEPS):
+            out = model(tokens, carry, ids)
+            carry = out.carry
+            outs.append(out)
+    return outs
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_fixture_records_the_official_commit(case):
+    _, _, meta = load_case(case)
+    expected = {"trm": "e7b68717f0a6c4cbb4ce6fbef787b14f42083bd9", "hrm": "42410daaaf6ac8b266536d105a6e2362ffe40929"}
+    assert meta["official_commit"] == expected[CASES[case]]
+    assert meta["made_by"] == "tests/agents/golden/make_golden.py"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_parameter_count_equals_the_official_models(case):
+    model, _, meta = load_case(case)
+    assert model.size() == int(meta["official_parameters"])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_logits_and_q_of_three_supervision_steps_match_the_official_code(case):
+    model, tensors, _ = load_case(case)
+    model.eval()
+    for step, out in enumerate(run_steps(model, tensors), start=1):
+        expected = tensors[f"logits_step{step}"]
+        diff = (out.logits - expected).abs().max().item()
+        assert diff < 1e-4, f"step {step}: max |logit difference| {diff:.2e}"
+        assert torch.equal(out.logits.argmax(-1), expected.argmax(-1))
+        assert torch.allclose(out.q_halt, tensors[f"q_halt_step{step}"], atol=1e-4)
+        if out.q_continue is not None:  # HRM's continue logit (TRM computes it in its head but never uses it)
+            assert torch.allclose(out.q_continue, tensors[f"q_continue_step{step}"], atol=1e-4)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_loss_of_every_step_matches_the_official_act_loss_head(case):
+    model, tensors, _ = load_case(case)
+    model.eval()
+    labels = tensors["labels"]
+    for step, out in enumerate(run_steps(model, tensors), start=1):
+        batch = SupervisionBatch(tensors["inputs"], labels, torch.full((4,), step), 16, tensors["puzzle_identifiers"])
+        # evaluation mode: the official head adds no continue term, so compare the TRM part for every model
+        loss, _ = type(model).__mro__[1].loss(model, out, batch) if CASES[case] == "hrm" else model.loss(out, batch)
+        assert loss.item() == pytest.approx(tensors[f"loss_step{step}"].item(), rel=1e-5)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_training_step_loss_and_gradients_match_the_official_code(case):
+    """One training step: the loss (HRM's continue target from a second forward included) and every
+    parameter's gradient (norm and a fixed random projection) after backpropagating loss / batch."""
+    model, tensors, meta = load_case(case)
+    model.train()
+    tokens, ids = tensors["inputs"], tensors["puzzle_identifiers"]
+    out = model(tokens, model.initial_carry(tokens.shape[0]), ids)
+    batch = SupervisionBatch(tokens, tensors["labels"], torch.ones(4, dtype=torch.long), 16, ids)
+    loss, _ = model.loss(out, batch)
+    assert loss.item() == pytest.approx(tensors["train_loss_step1"].item(), rel=1e-5)
+    (loss / tokens.shape[0]).backward()
+    ours = dict(model.named_parameters())
+    for i, name in enumerate(json.loads(meta["grad_names"])):
+        grad = ours[official_name_to_ours(CASES[case], name)].grad
+        assert grad is not None, name
+        probe = torch.from_numpy(golden_weights.golden_tensor("probe:" + name, list(grad.shape), 1.0)).double()
+        norm = tensors["grad_norm"][i].item()
+        assert grad.double().norm().item() == pytest.approx(norm, rel=1e-3, abs=1e-7), name
+        assert (grad.double() * probe).sum().item() == pytest.approx(
+            tensors["grad_probe"][i].item(), rel=1e-3, abs=1e-6 * max(norm, 1e-3)
+        ), name
+    emb = ours["inputs.puzzle_emb"].grad.double()
+    assert torch.allclose(emb, tensors["puzzle_emb_grad"], rtol=1e-3, atol=1e-7)
