@@ -323,6 +323,21 @@ def clopper_pearson_upper(failures: int, n: int, alpha: float = 0.05) -> float:
     return 0.5 * (lo + hi)
 
 
+def clopper_pearson_interval(successes: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Exact two-sided (1 - alpha) Clopper-Pearson interval for a binomial rate from ``successes`` of ``n``.
+
+    Each side is a one-sided bound at alpha / 2: upper = :func:`clopper_pearson_upper` (successes, n, alpha/2),
+    lower = 1 - clopper_pearson_upper(n - successes, n, alpha/2) (the upper bound on the failure rate), i.e.
+    the Beta(x, n - x + 1) quantile at alpha/2 and the Beta(x + 1, n - x) quantile at 1 - alpha/2. The lower
+    end is 0 when successes == 0 and the upper end 1 when successes == n.
+    """
+    if n < 0 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
+    upper = clopper_pearson_upper(successes, n, alpha / 2)
+    lower = 0.0 if successes == 0 else 1.0 - clopper_pearson_upper(n - successes, n, alpha / 2)
+    return lower, upper
+
+
 def _ranked_answers(
     q: Sequence[float | None], answered: Sequence[bool], correct: Sequence[bool]
 ) -> tuple[int, IntArray, BoolArray]:

@@ -475,3 +475,21 @@ def test_auroc_matches_pair_counting_with_ties():
         assert metrics.auroc(scores, positive) == pytest.approx(sum(pairs) / len(pairs))
     assert metrics.auroc([0.9, 0.8, 0.1], [True, True, False]) == 1.0
     assert metrics.auroc([0.1, 0.8, 0.9], [True, True, False]) == 0.0
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.2])
+def test_clopper_pearson_interval_against_scipy_beta_quantiles(alpha):
+    stats = pytest.importorskip("scipy.stats")
+    for x, n in CP_CASES:
+        lower, upper = metrics.clopper_pearson_interval(x, n, alpha)
+        expect_lower = 0.0 if x == 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
+        expect_upper = 1.0 if x == n else float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x))
+        assert abs(lower - expect_lower) < 1e-9 and abs(upper - expect_upper) < 1e-9, (x, n, alpha)
+        assert lower <= x / n <= upper
+
+
+def test_clopper_pearson_interval_edges():
+    assert metrics.clopper_pearson_interval(0, 10)[0] == 0.0 and metrics.clopper_pearson_interval(10, 10)[1] == 1.0
+    assert metrics.clopper_pearson_interval(0, 0) == (0.0, 1.0)
+    with pytest.raises(ValueError):
+        metrics.clopper_pearson_interval(11, 10)

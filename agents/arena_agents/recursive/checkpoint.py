@@ -78,7 +78,7 @@ def resolve_weights_path(path: str | Path) -> Path:
     """A weights file from a path: the file itself, a run directory, or a checkpoint directory."""
     p = Path(path).expanduser()
     if p.is_dir():
-        for candidate in (p / MODEL_FILE, p / EMA_FILE):
+        for candidate in (p / EMA_FILE, p / MODEL_FILE):  # a checkpoint directory: its EMA weights first
             if candidate.is_file():
                 return candidate
         raise CheckpointError(f"{p} holds no {MODEL_FILE}; pass a run directory, a checkpoint or a .safetensors file")

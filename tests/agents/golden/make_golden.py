@@ -57,39 +57,19 @@ _SHARED = {
     "halt_exploration_prob": 0.1,
     "forward_dtype": "float32",
 }
-CASES = {
-    "trm_att": (
-        "trm",
-        "models.recursive_reasoning.trm",
-        "TinyRecursiveReasoningModel_ACTV1",
-        {
-            **_SHARED,
-            "H_cycles": 3,
-            "L_cycles": 6,
-            "H_layers": 0,
-            "L_layers": 2,
-            "pos_encodings": "rope",
-            "mlp_t": False,
-            "puzzle_emb_len": 16,
-            "no_ACT_continue": True,
-        },
-    ),
-    "trm_mlp": (
-        "trm",
-        "models.recursive_reasoning.trm",
-        "TinyRecursiveReasoningModel_ACTV1",
-        {
-            **_SHARED,
-            "H_cycles": 3,
-            "L_cycles": 6,
-            "H_layers": 0,
-            "L_layers": 2,
-            "pos_encodings": "none",
-            "mlp_t": True,
-            "puzzle_emb_len": 16,
-            "no_ACT_continue": True,
-        },
-    ),
+_TRM = {
+    **_SHARED,
+    "H_cycles": 3,
+    "L_cycles": 6,
+    "H_layers": 0,
+    "L_layers": 2,
+    "puzzle_emb_len": 16,
+    "no_ACT_continue": True,
+}
+_TRM_CLASS = ("trm", "models.recursive_reasoning.trm", "TinyRecursiveReasoningModel_ACTV1")
+CASES = {  # case -> (repository, module, class, config)
+    "trm_att": (*_TRM_CLASS, {**_TRM, "pos_encodings": "rope", "mlp_t": False}),
+    "trm_mlp": (*_TRM_CLASS, {**_TRM, "pos_encodings": "none", "mlp_t": True}),
     "hrm": (
         "hrm",
         "models.hrm.hrm_act_v1",
