@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from arena_agents.recursive.hrm import HRM, HRMConfig
-from arena_agents.recursive.losses import supervision_loss
+from arena_agents.recursive.base import SupervisionBatch
 from arena_agents.recursive.optim import AdamATan2
 from arena_agents.recursive.train import compile_stacks
 from arena_agents.recursive.trm import TRM, TRMConfig
@@ -61,10 +61,12 @@ def train_rate(model, batch: int, device, bf16: bool, warmup: int, repeat: int) 
     carry = model.initial_carry(batch, device)
     ctx = torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else nullcontext()
 
+    batch_data = SupervisionBatch(tokens, labels, torch.ones(batch, dtype=torch.long, device=device), 16)
+
     def step():
         with ctx:
             out = model(tokens, carry)
-        loss, _ = supervision_loss(out.logits, labels, out.q_halt)
+            loss, _ = model.loss(out, batch_data)
         (loss / batch).backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -84,17 +86,6 @@ def infer_rate(model, batch: int, device, bf16: bool, warmup: int, repeat: int, 
                 carry = model(tokens, carry).carry
 
     return batch / _timed(run, device, warmup, repeat)
-
-
-def train_flops_per_sample(model) -> float:
-    """Forward of all cycles + backward (2x forward) of the cycle that carries gradient."""
-    fwd = model.flops_per_step()
-    c = model.config
-    if isinstance(model, TRM):
-        grad_share = (c.n_latent + 1) / model.nfe_per_step()  # the last of T cycles
-    else:
-        grad_share = (c.l_layers + c.h_layers) / (c.h_cycles * (c.l_cycles * c.l_layers + c.h_layers))
-    return fwd + 2 * fwd * grad_share
 
 
 def write_results(gpu: str, train_batch: int, infer_batch: int, peak: float | None, results: dict, cuda: bool) -> None:
@@ -149,7 +140,7 @@ def main() -> None:
                 r["train_samples_per_s_bf16_compiled"] = train_rate(compiled, train_batch, device, True, 5, repeat)
                 r["infer_puzzles_per_s_bf16_compiled"] = infer_rate(compiled, infer_batch, device, True, 3, repeat)
                 r["train_compiled_vs_eager"] = r["train_samples_per_s_bf16_compiled"] / r["train_samples_per_s_bf16"]
-            flops = train_flops_per_sample(model)
+            flops = model.train_flops_per_step()
             best = max(r["train_samples_per_s_bf16"], r.get("train_samples_per_s_bf16_compiled", 0.0))
             r["train_tflops_per_s"] = flops * best / 1e12
             r["mfu"] = flops * best / peak if peak else None

@@ -72,6 +72,8 @@ def test_its_loss_is_a_finite_sum_that_reaches_every_trained_parameter(kind):
 def test_cost_estimates_are_positive_and_scale_with_depth(kind):
     model = tiny(kind)
     assert model.nfe_per_step() >= 1 and model.flops_per_step() > 0 and model.size() > 0
+    assert 1 <= model.gradient_nfe_per_step() <= model.nfe_per_step()
+    assert model.flops_per_step() < model.train_flops_per_step() <= 4 * model.flops_per_step()
 
 
 @pytest.mark.parametrize("kind", trainable_families())

@@ -85,6 +85,17 @@ class RecursiveModel(nn.Module):
         """Forward FLOPs of one supervision step on one puzzle."""
         raise NotImplementedError
 
+    def train_flops_per_step(self) -> int:
+        """Training FLOPs of one supervision step on one sample: the forward of every update, plus the
+        backward (2x forward) of those that carry gradient. Models whose loss runs more (HRM's second
+        forward) add it."""
+        forward = self.flops_per_step()
+        return forward + 2 * forward * self.gradient_nfe_per_step() // self.nfe_per_step()
+
+    def gradient_nfe_per_step(self) -> int:
+        """How many of the step's network applications carry gradient."""
+        raise NotImplementedError
+
     def size(self) -> int:
         """Parameters as the papers count them (the puzzle embedding excluded)."""
         return counted_parameters(self)

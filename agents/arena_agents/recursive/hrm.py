@@ -117,6 +117,14 @@ class HRM(RecursiveModel):
         """Module applications per ACT step: H_cycles * L_cycles of f_L plus H_cycles of f_H."""
         return self.config.h_cycles * (self.config.l_cycles + 1)
 
+    def gradient_nfe_per_step(self) -> int:
+        """The 1-step gradient: the last f_L and the last f_H update."""
+        return 2
+
+    def train_flops_per_step(self) -> int:
+        """The base count plus the second, no-grad forward that gives the Q-continue target."""
+        return super().train_flops_per_step() + self.flops_per_step()
+
     def flops_per_step(self) -> int:
         """Forward FLOPs of one ACT step on one puzzle (the heads included)."""
         c = self.config

@@ -105,6 +105,10 @@ class TRM(RecursiveModel):
         """Applications of the network per supervision step: T cycles of (n latent + 1 answer) updates."""
         return self.config.t_cycles * (self.config.n_latent + 1)
 
+    def gradient_nfe_per_step(self) -> int:
+        """The last cycle's n latent updates and one answer update carry gradient."""
+        return self.config.n_latent + 1
+
     def flops_per_step(self) -> int:
         """Forward FLOPs of one supervision step on one puzzle (all T cycles, the answer head included)."""
         c = self.config
