@@ -23,8 +23,8 @@ from pathlib import Path
 
 import torch
 
-from arena_agents.recursive.hrm import HRM, HRMConfig
 from arena_agents.recursive.base import SupervisionBatch
+from arena_agents.recursive.hrm import HRM, HRMConfig
 from arena_agents.recursive.optim import AdamATan2
 from arena_agents.recursive.train import compile_stacks
 from arena_agents.recursive.trm import TRM, TRMConfig
