@@ -133,8 +133,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from arena_agents.recursive.families import get_family, load_object
+
+    family = get_family(args.model, trainable=True)
     try:
-        from arena_agents.recursive.train import main_echo, make_train_config, train
+        make_train_config = load_object(family.train_config)
+        train = load_object(family.trainer)
+        main_echo = load_object("arena_agents.recursive.train:main_echo")
     except ImportError as exc:
         raise ValueError(
             f"`arena train` needs torch and safetensors: pip install 'puzzle-arena[models]' ({exc})"

@@ -1,8 +1,9 @@
 """Every registered model family keeps the contract the trainer and the agents rely on.
 
 The tests loop over ``arena_agents.recursive.families.FAMILIES``: registering a family is enough to get it
-checked here (shapes, a backward pass through its own loss, its halting rule, cost estimates, a checkpoint
-round trip, its agent on the CLI).
+checked here. Families trained by the deep-supervision trainer must be ``RecursiveModel``s (shapes, a backward
+pass through their own loss, their halting rule, cost estimates, a checkpoint round trip); every family must
+be an agent, and every trainable one an ``arena train`` choice.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ torch = pytest.importorskip("torch")
 
 from arena_agents.recursive.base import RecursiveModel, StepOutput, SupervisionBatch  # noqa: E402
 from arena_agents.recursive.checkpoint import load_weights, save_weights  # noqa: E402
-from arena_agents.recursive.families import FAMILIES, get_family, trainable_families  # noqa: E402
+from arena_agents.recursive.families import (  # noqa: E402
+    DEEP_SUPERVISION,
+    FAMILIES,
+    families_trained_by,
+    get_family,
+    trainable_families,
+)
 from arena_agents.recursive.models import build_model, model_config  # noqa: E402
 from arena_agents.registry import AGENTS  # noqa: E402
 from arena_envs.config import ConfigError  # noqa: E402
@@ -36,7 +43,7 @@ def batch_for(model: RecursiveModel, steps: int = 1) -> SupervisionBatch:
     )
 
 
-@pytest.mark.parametrize("kind", trainable_families())
+@pytest.mark.parametrize("kind", families_trained_by(DEEP_SUPERVISION))
 def test_a_supervision_step_has_the_shapes_the_trainer_expects(kind):
     model = tiny(kind)
     assert isinstance(model, RecursiveModel) and isinstance(model.config, model.config_class)
@@ -53,7 +60,7 @@ def test_a_supervision_step_has_the_shapes_the_trainer_expects(kind):
     assert halt.shape == (BATCH,) and halt.dtype == torch.bool
 
 
-@pytest.mark.parametrize("kind", trainable_families())
+@pytest.mark.parametrize("kind", families_trained_by(DEEP_SUPERVISION))
 def test_its_loss_is_a_finite_sum_that_reaches_every_trained_parameter(kind):
     model = tiny(kind)
     batch = batch_for(model)
@@ -68,7 +75,7 @@ def test_its_loss_is_a_finite_sum_that_reaches_every_trained_parameter(kind):
     assert untouched == [], untouched
 
 
-@pytest.mark.parametrize("kind", trainable_families())
+@pytest.mark.parametrize("kind", families_trained_by(DEEP_SUPERVISION))
 def test_cost_estimates_are_positive_and_scale_with_depth(kind):
     model = tiny(kind)
     assert model.nfe_per_step() >= 1 and model.flops_per_step() > 0 and model.size() > 0
@@ -76,7 +83,7 @@ def test_cost_estimates_are_positive_and_scale_with_depth(kind):
     assert model.flops_per_step() < model.train_flops_per_step() <= 4 * model.flops_per_step()
 
 
-@pytest.mark.parametrize("kind", trainable_families())
+@pytest.mark.parametrize("kind", families_trained_by(DEEP_SUPERVISION))
 def test_checkpoint_round_trip_gives_the_same_outputs(kind, tmp_path):
     model = tiny(kind).eval()
     path = tmp_path / "m.safetensors"
@@ -94,8 +101,8 @@ def test_checkpoint_round_trip_gives_the_same_outputs(kind, tmp_path):
 def test_every_family_is_an_agent_and_trainable_ones_are_train_choices(name):
     family = FAMILIES[name]
     assert AGENTS[name].kind == "recursive" and AGENTS[name].config_cls is family.agent_config
-    assert (name in trainable_families()) == family.trainable
-    assert all(kind in trainable_families() for kind in family.loads)
+    assert (name in trainable_families()) == family.trainable == (family.train_config is not None)
+    assert all(FAMILIES[kind].network is not None for kind in family.loads)
 
 
 def test_unknown_families_are_one_clear_error():

@@ -16,7 +16,7 @@ torch = pytest.importorskip("torch")
 from arena_agents.recursive import checkpoint as ckpt  # noqa: E402
 from arena_agents.recursive.agent import RecursiveAgent  # noqa: E402
 from arena_agents.recursive.agent_config import RecursiveAgentConfig  # noqa: E402
-from arena_agents.recursive.families import FAMILIES, trainable_families  # noqa: E402
+from arena_agents.recursive.families import DEEP_SUPERVISION, FAMILIES, families_trained_by  # noqa: E402
 from arena_agents.recursive.train import DistInfo, Trainer, make_train_config, train  # noqa: E402
 from arena_agents.registry import make_agent  # noqa: E402
 from arena_envs.config import ConfigError  # noqa: E402
@@ -24,7 +24,7 @@ from arena_envs.registry import make_puzzle_set  # noqa: E402
 
 ENV = "arena/SudokuExtreme-v0"
 ENV_OPTIONS = {"size": 4, "count": 40}
-MODEL = {name: dict(FAMILIES[name].test_options) for name in trainable_families()}
+MODEL = {name: dict(FAMILIES[name].test_options) for name in families_trained_by(DEEP_SUPERVISION)}
 TINY = {
     **MODEL["trm"],
     "global_batch": 8,
@@ -61,7 +61,7 @@ def replace_world(world: int):
     return DistInfo(rank=0, world_size=world)
 
 
-@pytest.mark.parametrize("model", trainable_families())
+@pytest.mark.parametrize("model", families_trained_by(DEEP_SUPERVISION))
 def test_resume_reproduces_the_uninterrupted_run(tmp_path, model):
     straight = train(tiny_config(model, steps=6, checkpoint_every=100), tmp_path / "straight")
     interrupted = train(tiny_config(model, steps=3, checkpoint_every=3), tmp_path / "resumed")

@@ -53,3 +53,35 @@ class PTRMAgentConfig(RecursiveAgentConfig):
             raise ConfigError(f"sigma must be >= 0, got {self.sigma}")
         if self.latent not in ("z", "y", "both"):
             raise ConfigError(f"latent must be z, y or both, got {self.latent!r}")
+
+
+@dataclass(frozen=True)
+class LDTAgentConfig:
+    """``ldt:PATH``: a Lattice Deduction Transformer checkpoint that answers only what its own lattice solves.
+
+    Each candidate runs ``chains`` stochastic chains of the puzzle as one batch: every round is one model call,
+    a projection (bits only die) and, where a chain is still open, one branching decision; a chain in
+    contradiction restarts from the puzzle. The first chain whose lattice is a full, contradiction-free
+    assignment is the answer; after ``max_rounds`` rounds without one the candidate abstains (the reason is
+    in its extras). All randomness (branching, dropout, per-round symmetries) is seeded by (seed, puzzle id,
+    sample), so a rerun gives the same candidates whatever the batch.
+    """
+
+    path: str = ""
+    chains: int = 64
+    max_rounds: int = 1000
+    eval_dropout: float | None = None  # dropout while solving; None = the family default (Sudoku 0.05, Maze 0)
+    augment: bool = True  # a fresh symmetry per chain and round (Sudoku: grid + digits; Maze: grid)
+    keep_threshold: float | None = None  # None = the checkpoint's (0.10 Sudoku, 0.5 Maze)
+    conflict_threshold: float | None = None  # None = the checkpoint's (0.6 Sudoku, 0.53 Maze)
+    device: str = "auto"
+    seed: int = 0
+    checkpoint_sha256: str = ""  # filled in at load, so results of different weights never share a key
+
+    def __post_init__(self) -> None:
+        if not self.path:
+            raise ConfigError("ldt needs a checkpoint: ldt:PATH (a run directory or .safetensors file)")
+        if self.chains < 1 or self.max_rounds < 1:
+            raise ConfigError(f"chains and max_rounds must be >= 1, got {self.chains} and {self.max_rounds}")
+        if self.eval_dropout is not None and not 0 <= self.eval_dropout < 1:
+            raise ConfigError(f"eval_dropout must lie in [0, 1), got {self.eval_dropout}")

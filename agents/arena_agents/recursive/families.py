@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from arena_agents.recursive.agent_config import PTRMAgentConfig, RecursiveAgentConfig
+from arena_agents.recursive.agent_config import LDTAgentConfig, PTRMAgentConfig, RecursiveAgentConfig
 from arena_envs.config import ConfigError
 
 
@@ -34,7 +34,10 @@ class ModelFamily:
     (default: its own). codec: ``"module:function"`` mapping (puzzle family, grid shape) to the
     :class:`~arena_agents.recursive.data.Codec` that turns puzzles into model inputs. agent / agent_config:
     the agent class (``"module:Class"``, built from an agent_config) and its torch-free config dataclass.
-    test_options: model settings small enough for the test suite's smoke runs.
+    trainer / train_config: ``"module:function"`` of its training loop ``train(config, run_dir, *, restart,
+    max_seconds, echo)`` and of ``make_train_config(model, env, options, env_options)``; None = not trainable
+    (``arena train --model`` offers the families that have one). test_options: model settings small enough
+    for the test suite's smoke runs.
     """
 
     name: str
@@ -45,12 +48,14 @@ class ModelFamily:
     network: str | None = None
     checkpoint_kinds: tuple[str, ...] = ()
     codec: str = "arena_agents.recursive.data:codec_for"
+    trainer: str | None = None
+    train_config: str | None = None
     test_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def trainable(self) -> bool:
-        """Whether ``arena train --model NAME`` exists (a family with its own network)."""
-        return self.network is not None
+        """Whether ``arena train --model NAME`` exists."""
+        return self.trainer is not None
 
     @property
     def loads(self) -> tuple[str, ...]:
@@ -82,6 +87,16 @@ def trainable_families() -> list[str]:
     return sorted(name for name, f in FAMILIES.items() if f.trainable)
 
 
+def families_trained_by(trainer: str) -> list[str]:
+    """Names of the families whose training loop is ``trainer`` ("module:function"), sorted."""
+    return sorted(name for name, f in FAMILIES.items() if f.trainer == trainer)
+
+
+# The deep-supervision trainer of TRM, HRM and any other RecursiveModel (arena_agents.recursive.train).
+DEEP_SUPERVISION = "arena_agents.recursive.train:train"
+DEEP_SUPERVISION_CONFIG = "arena_agents.recursive.train_config:make_train_config"
+
+
 register_family(
     ModelFamily(
         name="trm",
@@ -89,6 +104,8 @@ register_family(
         description="Tiny Recursive Model checkpoint: trm:PATH",
         agent_config=RecursiveAgentConfig,
         network="arena_agents.recursive.trm:TRM",
+        trainer=DEEP_SUPERVISION,
+        train_config=DEEP_SUPERVISION_CONFIG,
         test_options=MappingProxyType(
             {"hidden": 16, "heads": 2, "n_latent": 1, "t_cycles": 2, "max_steps": 3, "prefix_len": 2}
         ),
@@ -101,6 +118,8 @@ register_family(
         description="Hierarchical Reasoning Model checkpoint: hrm:PATH",
         agent_config=RecursiveAgentConfig,
         network="arena_agents.recursive.hrm:HRM",
+        trainer=DEEP_SUPERVISION,
+        train_config=DEEP_SUPERVISION_CONFIG,
         test_options=MappingProxyType(
             {"hidden": 16, "heads": 2, "h_layers": 1, "l_layers": 1, "h_cycles": 2, "l_cycles": 2, "max_steps": 3}
         ),
@@ -114,5 +133,19 @@ register_family(
         agent_config=PTRMAgentConfig,
         agent="arena_agents.recursive.ptrm:PTRMAgent",
         checkpoint_kinds=("trm",),
+    )
+)
+register_family(
+    ModelFamily(
+        name="ldt",
+        title="Lattice Deduction Transformer",
+        description="Lattice Deduction Transformer checkpoint: ldt:PATH (chains, max_rounds); abstains unless solved",
+        agent_config=LDTAgentConfig,
+        agent="arena_agents.recursive.ldt_agent:LDTAgent",
+        network="arena_agents.recursive.ldt:LDT",
+        codec="arena_agents.recursive.lattice:lattice_codec_for",
+        trainer="arena_agents.recursive.ldt_train:train",
+        train_config="arena_agents.recursive.ldt_train:make_train_config",
+        test_options=MappingProxyType({"dim": 32, "heads": 4, "layers": 2, "loops": 4}),
     )
 )

@@ -13,10 +13,11 @@ from arena_envs.config import ConfigError, build_config
 
 
 def network_class(kind: str) -> type[RecursiveModel]:
-    """The network class of a trainable family."""
-    network = get_family(kind, trainable=True).network
-    assert network is not None
-    return load_object(network)
+    """The network class of a family that has one (not a test-time method such as PTRM)."""
+    family = get_family(kind)
+    if family.network is None:
+        raise ConfigError(f"{kind!r} has no network of its own (it runs on {', '.join(family.loads)} checkpoints)")
+    return load_object(family.network)
 
 
 def model_config(kind: str, options: Mapping[str, Any]) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena_agents.recursive.families import get_family, trainable_families
+from arena_agents.recursive.families import DEEP_SUPERVISION, families_trained_by, get_family
 from arena_agents.recursive.models import config_fields
 from arena_envs.config import ConfigError, build_config
 
@@ -53,7 +53,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            "model": self.model in trainable_families(),
+            "model": self.model in families_trained_by(DEEP_SUPERVISION),
             "optimizer": self.optimizer in ("adam_atan2", "adamw"),
             "lr_schedule": self.lr_schedule in ("constant", "cosine"),
             "epochs": self.epochs > 0,
