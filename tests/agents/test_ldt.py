@@ -178,3 +178,19 @@ def test_training_resumes_exactly(tmp_path):
     losses = lambda r: [e["loss"] for e in r.log if "loss" in e]  # noqa: E731
     assert len(losses(resumed)) == 6 and losses(resumed) == losses(straight)  # bit for bit
     assert all(e["pool_samples_drawn"] >= 8 for e in straight.log if "loss" in e)
+
+
+def test_rope2d_scores_depend_only_on_the_row_and_column_offsets():
+    from arena_agents.recursive.ldt import apply_rope2d, rope2d_tables
+
+    torch.manual_seed(3)
+    cos, sin = rope2d_tables(5, 16, 10000.0)  # 25 cells + CLS
+    q = torch.randn(16).expand(1, 1, 26, 16)
+    k = torch.randn(16).expand(1, 1, 26, 16)
+    rq, rk = apply_rope2d(q, cos, sin), apply_rope2d(k, cos, sin)
+    score = lambda a, b: (rq[0, 0, a] * rk[0, 0, b]).sum().item()  # noqa: E731
+    cell = lambda r, c: r * 5 + c  # noqa: E731
+    assert score(cell(1, 1), cell(0, 0)) == pytest.approx(score(cell(3, 4), cell(2, 3)), abs=1e-5)
+    assert score(cell(1, 1), cell(0, 0)) != pytest.approx(score(cell(1, 1), cell(0, 1)), abs=1e-3)
+    assert score(cell(2, 0), cell(0, 0)) != pytest.approx(score(cell(0, 2), cell(0, 0)), abs=1e-3)  # rows != cols
+    assert torch.equal(rq[0, 0, 25], q[0, 0, 25])  # CLS is not rotated
