@@ -194,3 +194,27 @@ def test_rope2d_scores_depend_only_on_the_row_and_column_offsets():
     assert score(cell(1, 1), cell(0, 0)) != pytest.approx(score(cell(1, 1), cell(0, 1)), abs=1e-3)
     assert score(cell(2, 0), cell(0, 0)) != pytest.approx(score(cell(0, 2), cell(0, 0)), abs=1e-3)  # rows != cols
     assert torch.equal(rq[0, 0, 25], q[0, 0, 25])  # CLS is not rotated
+
+
+def test_the_readme_ldt_commands_run(tmp_path, monkeypatch):
+    """The README's `arena train --model ldt` and `arena eval --agent ldt:` lines, shortened to 2 steps and 3
+    puzzles and pointed at a temporary folder."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    from arena_leaderboard.cli import main
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text().replace("\\\n", " ")
+    train_line = next(line for line in readme.splitlines() if line.strip().startswith("arena train --model ldt -o"))
+    eval_line = next(line for line in readme.splitlines() if line.strip().startswith("arena eval --agent ldt:runs"))
+    run = str(tmp_path / "ldt4")
+    train_args = shlex.split(re.sub(r"#.*", "", train_line))[1:]
+    train_args = [run if a == "runs/ldt4" else a for a in train_args]
+    train_args[train_args.index("--steps") + 1] = "2"
+    assert main([*train_args, "-s", "eval_limit=3", "-s", "eval_chains=2", "-s", "eval_max_rounds=3"]) == 0
+    eval_args = [a.replace("runs/ldt4", run) for a in shlex.split(re.sub(r"#.*", "", eval_line))[1:]]
+    eval_args[eval_args.index("--limit") + 1] = "3"
+    out = tmp_path / "summaries"
+    assert main([*eval_args, "--db", str(tmp_path / "r.sqlite"), "--out", str(out), "--no-progress"]) == 0
+    assert len(list(out.glob("*.json"))) == 1
