@@ -159,3 +159,23 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     if not path.is_dir():
         raise CheckpointError(f"{pointer} names {path.name}, which is missing; delete {pointer} to start over")
     return path
+
+
+def check_same_run(path: Path, settings: Mapping[str, Any], resumable: frozenset[str], run_dir: Path) -> None:
+    """Refuse to resume the checkpoint at ``path`` with settings other than its own (``resumable`` may differ)."""
+    saved = json.loads((path / "train_config.json").read_text())
+    changed = sorted(k for k in set(saved) | set(settings) if saved.get(k) != settings.get(k) and k not in resumable)
+    if changed:
+        raise ConfigError(
+            f"{run_dir} holds a run with different settings ({', '.join(changed)}); "
+            "use another --out directory, or --restart to discard that run"
+        )
+
+
+def clear_run(run_dir: Path) -> None:
+    """Remove a run's checkpoints, log and exported weights (``--restart``)."""
+    for old in [*run_dir.glob("ckpt-*"), run_dir / LATEST, run_dir / "log.jsonl", run_dir / MODEL_FILE]:
+        if old.is_dir():
+            shutil.rmtree(old)
+        else:
+            old.unlink(missing_ok=True)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import shutil
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -386,14 +385,7 @@ class LDTTrainer:
         return final
 
     def load_checkpoint(self, path: Path) -> None:
-        saved = json.loads((path / "train_config.json").read_text())
-        now = config_to_dict(self.config)
-        changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k) and k not in RESUMABLE_CHANGES)
-        if changed:
-            raise ConfigError(
-                f"{self.run_dir} holds a run with different settings ({', '.join(changed)}); "
-                "use another --out directory, or --restart to discard that run"
-            )
+        ckpt.check_same_run(path, config_to_dict(self.config), RESUMABLE_CHANGES, self.run_dir)
         self.model.load_state_dict(ckpt.load_weights(path / ckpt.MODEL_FILE).state)
         state = ckpt.load_state(path / ckpt.TRAINER_FILE)
         self.opt.load_state_dict(state["optimizer"])
@@ -413,11 +405,7 @@ def train(
     report = echo or (lambda _msg: None)
     run_dir = Path(run_dir)
     if restart:
-        for old in [*run_dir.glob("ckpt-*"), run_dir / ckpt.LATEST, run_dir / "log.jsonl", run_dir / ckpt.MODEL_FILE]:
-            if old.is_dir():
-                shutil.rmtree(old)
-            else:
-                old.unlink(missing_ok=True)
+        ckpt.clear_run(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     trainer = LDTTrainer(config, run_dir)
     c = trainer.config

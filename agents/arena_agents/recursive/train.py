@@ -27,7 +27,6 @@ import copy
 import dataclasses
 import json
 import math
-import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -319,14 +318,7 @@ class Trainer:
 
     def load_checkpoint(self, path: Path) -> None:
         """Resume from a checkpoint directory; settings must match except ``RESUMABLE_CHANGES``."""
-        saved = json.loads((path / "train_config.json").read_text())
-        now = config_to_dict(self.config)
-        changed = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k) and k not in RESUMABLE_CHANGES)
-        if changed:
-            raise ConfigError(
-                f"{self.run_dir} holds a run with different settings ({', '.join(changed)}); "
-                "use another --out directory, or --restart to discard that run"
-            )
+        ckpt.check_same_run(path, config_to_dict(self.config), RESUMABLE_CHANGES, self.run_dir)
         self.model.load_state_dict(ckpt.load_weights(path / ckpt.MODEL_FILE).state)
         if self.ema is not None:
             self.ema.load_state_dict(ckpt.load_weights(path / ckpt.EMA_FILE).state)
@@ -385,19 +377,10 @@ def train(
 
 
 def _start(config: TrainConfig, run_dir: Path, info: DistInfo, restart: bool) -> Trainer:
-    """The run directory (emptied on restart), a trainer, and its state from the latest checkpoint."""
+    """The run directory (emptied on restart) and a trainer for it."""
     if info.is_main:
         if restart:
-            for old in [
-                *run_dir.glob("ckpt-*"),
-                run_dir / ckpt.LATEST,
-                run_dir / "log.jsonl",
-                run_dir / ckpt.MODEL_FILE,
-            ]:
-                if old.is_dir():
-                    shutil.rmtree(old)
-                else:
-                    old.unlink(missing_ok=True)
+            ckpt.clear_run(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
     barrier(info)
     return Trainer(config, run_dir, info)
