@@ -218,3 +218,23 @@ def test_the_readme_ldt_commands_run(tmp_path, monkeypatch):
     out = tmp_path / "summaries"
     assert main([*eval_args, "--db", str(tmp_path / "r.sqlite"), "--out", str(out), "--no-progress"]) == 0
     assert len(list(out.glob("*.json"))) == 1
+
+
+def test_a_mazes_solution_lattice_holds_every_shortest_path():
+    """Shortest paths are not unique: the training target allows ``path`` on every cell of some shortest path
+    and ``free`` except where all shortest paths pass, so the labelled path is one of several answers it holds."""
+    from arena_envs.maze.grid import OPEN, PATH
+
+    ps = make_puzzle_set("arena/MazeHard-v0", split="test", size=6, count=20)
+    codec = MazeLattice(6)
+    grids = np.stack([p.grid for p in ps.puzzles])
+    labels = np.stack([ps.label(p) for p in ps.puzzles])
+    union = codec.solution(labels)
+    assert (union <= codec.initial(grids)).all()  # never a value the puzzle excludes
+    labelled = np.arange(5) == (labels.reshape(20, -1) - 1)[..., None]
+    assert (labelled <= union).all()  # the labelled path is among them
+    assert (union.sum(-1) > 1).any()  # and some mazes have other shortest paths
+    for b in range(20):
+        assert union[b, :, PATH - 1].sum() >= (labels[b] == PATH).sum()
+        must = union[b, :, PATH - 1] & ~union[b, :, OPEN - 1]  # cells every shortest path uses ...
+        assert (labels[b].reshape(-1)[must] == PATH).all()  # ... are on the labelled one too

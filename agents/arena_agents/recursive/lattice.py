@@ -7,10 +7,12 @@ single bits that nothing may remove.
 
 Sudoku (size s): C = s digits; a blank cell starts as all s bits, a given digit d as bit d-1.
 Maze (n x n): C = 5 channels in the grid's code order (code - 1): wall, free, start, goal, path; walls, start
-and goal are given single bits, every open cell starts as {free, path}, and the answer marks the path.
+and goal are given single bits, every open cell starts as {free, path}, and the answer marks the path. A
+maze's solution lattice holds every shortest path's values, since shortest paths are not unique
+(``MazeLattice.solution``).
 
-A codec also maps a decided lattice back to a grid the env verifies, and gives the solution's lattice
-(one-hot of the solution grid) for training.
+A codec also maps a decided lattice back to a grid the env verifies, and gives the solution's lattice for
+training (Sudoku: one-hot of the unique solution).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import numpy as np
 
 from arena_agents.recursive.data import Dihedral, SudokuSymmetry, random_symmetry
 from arena_envs.config import ConfigError
-from arena_envs.maze.grid import OPEN, PATH
+from arena_envs.maze.grid import GOAL, OPEN, PATH, START
+from arena_envs.maze.search import bfs, find_code
 from arena_envs.sudoku.shape import SudokuShape
 
 
@@ -135,7 +138,24 @@ class MazeLattice:
         return self._codes(grids) != OPEN
 
     def solution(self, grids: np.ndarray) -> np.ndarray:
-        return _one_hot(self._codes(grids) - 1, self.channels)
+        """Every value some shortest path gives each cell, not just the labelled path's: shortest paths are
+        not unique, and the verifier accepts any of them. An open cell may be ``path`` iff it lies on a
+        shortest path (d(S, c) + d(c, G) = L*), and ``free`` unless every shortest path passes through it
+        (it is alone in its layer d(S, c) = k of the shortest-path cells)."""
+        codes = self._codes(grids)
+        out = _one_hot(codes - 1, self.channels)
+        for b in range(codes.shape[0]):
+            flat = codes[b].astype(np.int8)
+            start, goal = find_code(flat, START), find_code(flat, GOAL)
+            from_start, from_goal = bfs(flat, self.size, start), bfs(flat, self.size, goal)
+            length = from_start[goal]
+            open_cell = (flat == OPEN) | (flat == PATH)
+            on_path = open_cell & (from_start >= 0) & (from_goal >= 0) & (from_start + from_goal == length)
+            layer_size = np.bincount(from_start[on_path], minlength=max(int(length), 1) + 1)
+            every_path = on_path & (layer_size[np.where(on_path, from_start, 0)] == 1)
+            out[b, open_cell, PATH - 1] = on_path[open_cell]
+            out[b, open_cell, OPEN - 1] = ~every_path[open_cell]
+        return out
 
     def decode(self, lattice: np.ndarray) -> np.ndarray:
         lat = np.asarray(lattice, dtype=bool)
