@@ -25,6 +25,7 @@ __all__ = [
     "Verdict",
     "config_hash",
     "config_to_dict",
+    "seed_int",
     "stable_seed",
 ]
 
@@ -205,6 +206,11 @@ def config_hash(name: str, config: Any) -> str:
     """A short stable hash of an agent's identity: its name and full config."""
     payload = json.dumps({"name": name, "config": _canonical(config)}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def seed_int(*parts: int | str) -> int:
+    """A non-negative 63-bit integer from :func:`stable_seed` (for generators that take one int, e.g. torch's)."""
+    return int(stable_seed(*parts).generate_state(1, np.uint64)[0] >> 1)
 
 
 def stable_seed(*parts: int | str) -> np.random.SeedSequence:

@@ -29,7 +29,14 @@ from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
 
 
-def _sha256(path) -> str:
+def resolve_device(name: str) -> torch.device:
+    """``auto`` = the GPU when torch sees one, else the CPU; any other name as torch spells it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def file_sha256(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -50,7 +57,7 @@ class RecursiveAgent:
     def __init__(self, config: RecursiveAgentConfig, family: str = "trm") -> None:
         self.family_spec = get_family(family)
         path = resolve_weights_path(config.path)
-        digest = _sha256(path)
+        digest = file_sha256(path)
         if config.checkpoint_sha256 and config.checkpoint_sha256 != digest:
             raise CheckpointError(f"{path} has sha256 {digest}, not the {config.checkpoint_sha256} asked for")
         weights = load_weights(path)
@@ -64,10 +71,7 @@ class RecursiveAgent:
             self.model.load_state_dict(weights.state)
         except RuntimeError as exc:
             raise CheckpointError(f"{path} does not fit its own model config: {exc}") from None
-        if config.device == "auto":
-            self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        else:
-            self.device = torch.device(config.device)
+        self.device = resolve_device(config.device)
         self.model.to(self.device).eval()
         self.bf16 = config.bf16 if config.bf16 is not None else self.device.type == "cuda"
         self.family = weights.metadata.get("family", "sudoku")

@@ -21,16 +21,15 @@ import dataclasses
 import time
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 
-from arena_agents.recursive.agent import _sha256
+from arena_agents.recursive.agent import file_sha256, resolve_device
 from arena_agents.recursive.agent_config import LDTAgentConfig
 from arena_agents.recursive.checkpoint import CheckpointError, load_weights, resolve_weights_path
 from arena_agents.recursive.lattice import LatticeCodec, lattice_codec_for
 from arena_agents.recursive.ldt import LDT, LDTConfig, branch, deduce
 from arena_envs.config import ConfigError, build_config
-from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
+from arena_envs.protocol import Candidate, Cost, Puzzle, seed_int
 
 EVAL_DROPOUT = {"sudoku": 0.05, "maze": 0.0}  # the published solvers' settings
 
@@ -49,7 +48,7 @@ def load_ldt(path: str, device: torch.device) -> tuple[LDT, LatticeCodec, dict, 
         raise CheckpointError(f"{weights_path} does not fit its own model config: {exc}") from None
     meta = weights.metadata
     codec = lattice_codec_for(meta.get("family", "sudoku"), tuple(meta.get("grid_shape", (config.grid,) * 2)))
-    return model.to(device), codec, meta, _sha256(weights_path)
+    return model.to(device), codec, meta, file_sha256(weights_path)
 
 
 def random_symmetries(
@@ -124,7 +123,7 @@ class LatticeSolver:
         c = self.config
         self.model.dropout_p = self.dropout
         self.model.train(self.dropout > 0)
-        seed = int(stable_seed(c.seed, "ldt", puzzle.id, sample).generate_state(1, np.uint64)[0] >> 1)
+        seed = seed_int(c.seed, "ldt", puzzle.id, sample)
         gen = torch.Generator(device=self.device).manual_seed(seed)
         started = time.perf_counter()
         grid = puzzle.grid[None]
@@ -164,9 +163,7 @@ class LatticeSolver:
 
 class LDTAgent(LatticeSolver):
     def __init__(self, config: LDTAgentConfig, family: str = "ldt") -> None:
-        device = torch.device(
-            ("cuda" if torch.cuda.is_available() else "cpu") if config.device == "auto" else config.device
-        )
+        device = resolve_device(config.device)
         model, codec, self.metadata, digest = load_ldt(config.path, device)
         if config.checkpoint_sha256 and config.checkpoint_sha256 != digest:
             raise CheckpointError(f"{config.path} has sha256 {digest}, not the {config.checkpoint_sha256} asked for")

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from arena_agents.recursive import checkpoint as ckpt
+from arena_agents.recursive.agent import resolve_device
 from arena_agents.recursive.agent_config import LDTAgentConfig
 from arena_agents.recursive.lattice import LatticeCodec, lattice_codec_for
 from arena_agents.recursive.ldt import LDT, LDTConfig, branch, deduce
@@ -45,9 +46,10 @@ from arena_agents.recursive.ldt_agent import LatticeSolver, call_under_symmetry,
 from arena_agents.recursive.optim import lr_factor
 from arena_agents.recursive.runlog import RunLog
 from arena_agents.recursive.train import TrainResult
+from arena_agents.recursive.train_config import split_options
 from arena_envs.config import ConfigError, build_config
 from arena_envs.maze.grid import GOAL, START
-from arena_envs.protocol import config_to_dict, stable_seed
+from arena_envs.protocol import config_to_dict, seed_int
 from arena_envs.registry import make_puzzle_set
 
 # Per puzzle family: model settings and training settings of the published runs (None in a config = these).
@@ -144,10 +146,7 @@ def make_train_config(
 ) -> LDTTrainConfig:
     """A config from flat ``key=value`` options: LDTConfig keys go to the model, the rest to the run."""
     model_keys = {f.name for f in dataclasses.fields(LDTConfig)}
-    run = {k: v for k, v in options.items() if k not in model_keys}
-    run["model_options"] = {**run.get("model_options", {}), **{k: v for k, v in options.items() if k in model_keys}}
-    if isinstance(run.get("betas"), list):
-        run["betas"] = tuple(run["betas"])
+    run = split_options(options, model_keys, {f.name for f in dataclasses.fields(LDTTrainConfig)})
     return build_config(LDTTrainConfig, {"model": model, "env": env, "env_options": dict(env_options), **run})
 
 
@@ -171,8 +170,7 @@ def make_sample(
         transform = codec.random_transform(rng)
         q, a = transform.apply(q), transform.apply(a)
         if codec.family == "maze" and rng.random() < 0.5:  # start and goal swapped: the same shortest paths
-            swap = {START: GOAL, GOAL: START}
-            q, a = (np.vectorize(lambda v: swap.get(int(v), int(v)))(g).astype(g.dtype) for g in (q, a))
+            q, a = (np.where(g == START, GOAL, np.where(g == GOAL, START, g)).astype(g.dtype) for g in (q, a))
     grid, solvable = q.copy(), True
     blanks = np.flatnonzero(q.reshape(-1) == 0) if codec.family == "sudoku" else np.zeros(0, dtype=np.int64)
     u = rng.random()
@@ -238,16 +236,10 @@ class Pool:
 # -- the trainer -----------------------------------------------------------------------------------------------
 
 
-def _seed(*parts: int | str) -> int:
-    return int(stable_seed(*parts).generate_state(1, np.uint64)[0] >> 1)
-
-
 class LDTTrainer:
     def __init__(self, config: LDTTrainConfig, run_dir: Path) -> None:
         self.run_dir = run_dir
-        self.device = torch.device(
-            ("cuda" if torch.cuda.is_available() else "cpu") if config.device == "auto" else config.device
-        )
+        self.device = resolve_device(config.device)
         train_set = make_puzzle_set(config.env, split=config.train_split, **config.env_options)
         puzzles = list(train_set.puzzles)
         if not puzzles:
@@ -283,8 +275,8 @@ class LDTTrainer:
     def train_step(self) -> dict[str, float]:
         """One optimiser step on a draw from the pool, then one solver round for the drawn entries."""
         c, pool = self.config, self.pool
-        gen = torch.Generator(device=self.device).manual_seed(_seed(c.seed, "ldt-step", self.step))
-        torch.manual_seed(_seed(c.seed, "ldt-dropout", self.step))
+        gen = torch.Generator(device=self.device).manual_seed(seed_int(c.seed, "ldt-step", self.step))
+        torch.manual_seed(seed_int(c.seed, "ldt-dropout", self.step))
         idx = torch.randperm(len(pool.age), generator=gen, device=self.device)[: c.global_batch]
         lattice, givens, solution, solvable = (
             pool.lattice[idx],

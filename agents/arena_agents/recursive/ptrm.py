@@ -23,12 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 
 from arena_agents.recursive.agent import Job, RecursiveAgent
 from arena_agents.recursive.agent_config import PTRMAgentConfig
-from arena_envs.protocol import Puzzle, stable_seed
+from arena_envs.protocol import Puzzle, seed_int
 
 
 class PTRMAgent(RecursiveAgent):
@@ -48,8 +47,8 @@ class PTRMAgent(RecursiveAgent):
         """One generator per rollout, seeded by (seed, puzzle id, sample)."""
         gens = []
         for job in jobs:
-            seed = stable_seed(self.config.seed, "ptrm", puzzles[job.puzzle].id, job.sample)
-            gens.append(torch.Generator(device=self.device).manual_seed(int(seed.generate_state(1, np.uint64)[0] >> 1)))
+            seed = seed_int(self.config.seed, "ptrm", puzzles[job.puzzle].id, job.sample)
+            gens.append(torch.Generator(device=self.device).manual_seed(seed))
         return gens
 
     def _solve(

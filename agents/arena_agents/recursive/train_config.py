@@ -103,10 +103,16 @@ RESUMABLE_CHANGES = frozenset(
 def make_train_config(model: str, env: str, options: Mapping[str, Any], env_options: Mapping[str, Any]) -> TrainConfig:
     """A config from flat ``key=value`` options: train keys go to the run, model keys to the model config."""
     get_family(model, trainable=True)
-    model_keys = config_fields(model)
-    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
-    run = {k: v for k, v in options.items() if k in train_keys or k not in model_keys}
-    run["model_options"] = {**run.get("model_options", {}), **{k: v for k, v in options.items() if k in model_keys}}
-    if "betas" in run and isinstance(run["betas"], list):
-        run["betas"] = tuple(run["betas"])
+    run = split_options(options, config_fields(model), {f.name for f in dataclasses.fields(TrainConfig)})
     return build_config(TrainConfig, {"model": model, "env": env, "env_options": dict(env_options), **run})
+
+
+def split_options(options: Mapping[str, Any], model_keys: set[str], run_keys: set[str]) -> dict[str, Any]:
+    """Flat ``key=value`` options as a run config's fields: a key of the run stays there, a key only the
+    model config has goes into ``model_options``, anything else stays for the run config to reject by name;
+    ``betas`` given as a list becomes a tuple."""
+    run = {k: v for k, v in options.items() if k in run_keys or k not in model_keys}
+    run["model_options"] = {**run.get("model_options", {}), **{k: v for k, v in options.items() if k in model_keys}}
+    if isinstance(run.get("betas"), list):
+        run["betas"] = tuple(run["betas"])
+    return run
