@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from arena_agents.recursive.checkpoint import save_weights  # noqa: E402
 from arena_agents.recursive.lattice import MazeLattice, SudokuLattice  # noqa: E402
-from arena_agents.recursive.ldt import LDT, LDTConfig, LDTOutput, branch, deduce  # noqa: E402
+from arena_agents.recursive.ldt import LDT, LDTConfig, LDTOutput, branch, deduce, training_targets  # noqa: E402
 from arena_agents.recursive.ldt_agent import call_under_symmetry  # noqa: E402
 from arena_agents.recursive.ldt_train import make_train_config, train  # noqa: E402
 from arena_agents.registry import make_agent  # noqa: E402
@@ -220,21 +220,44 @@ def test_the_readme_ldt_commands_run(tmp_path, monkeypatch):
     assert len(list(out.glob("*.json"))) == 1
 
 
-def test_a_mazes_solution_lattice_holds_every_shortest_path():
-    """Shortest paths are not unique: the training target allows ``path`` on every cell of some shortest path
-    and ``free`` except where all shortest paths pass, so the labelled path is one of several answers it holds."""
-    from arena_envs.maze.grid import OPEN, PATH
-
+def test_a_mazes_solutions_are_its_shortest_paths_and_the_verifier_accepts_each():
+    """Shortest paths are not unique: a maze's solutions are all of them (up to the limit, then a uniform draw),
+    each one an answer the env's verifier accepts, the labelled path among them."""
     ps = make_puzzle_set("arena/MazeHard-v0", split="test", size=6, count=20)
     codec = MazeLattice(6)
-    grids = np.stack([p.grid for p in ps.puzzles])
-    labels = np.stack([ps.label(p) for p in ps.puzzles])
-    union = codec.solution(labels)
-    assert (union <= codec.initial(grids)).all()  # never a value the puzzle excludes
-    labelled = np.arange(5) == (labels.reshape(20, -1) - 1)[..., None]
-    assert (labelled <= union).all()  # the labelled path is among them
-    assert (union.sum(-1) > 1).any()  # and some mazes have other shortest paths
-    for b in range(20):
-        assert union[b, :, PATH - 1].sum() >= (labels[b] == PATH).sum()
-        must = union[b, :, PATH - 1] & ~union[b, :, OPEN - 1]  # cells every shortest path uses ...
-        assert (labels[b].reshape(-1)[must] == PATH).all()  # ... are on the labelled one too
+    counts = []
+    for puzzle in ps.puzzles:
+        label = ps.label(puzzle)
+        rng = np.random.default_rng(0)
+        every = codec.solutions(puzzle.grid, label, 1000, rng)  # [K, S, C]
+        assert (every.sum(-1) == 1).all() and (every <= codec.initial(puzzle.grid[None])).all()
+        grids = codec.decode(every)
+        assert len(np.unique(grids.reshape(len(grids), -1), axis=0)) == len(grids)  # all distinct
+        assert all(v.ok for v in ps.verify_batch([puzzle] * len(grids), list(grids)))
+        assert any((g == label).all() for g in grids)
+        drawn = codec.solutions(puzzle.grid, label, 2, rng)
+        assert len(drawn) == min(2, len(every))
+        assert all(v.ok for v in ps.verify_batch([puzzle] * len(drawn), list(codec.decode(drawn))))
+        counts.append(len(every))
+    assert max(counts) > 2  # some mazes have several shortest paths, so the draw above was exercised
+
+
+def test_training_targets_keep_the_solutions_still_in_the_lattice():
+    """The keep target is the union of the solutions the lattice still holds; a lattice that mixes two solutions
+    holds none, so its conflict target fires; with one solution it is the published lattice AND solution."""
+    one_hot = lambda values: torch.nn.functional.one_hot(torch.tensor(values), 2).bool()  # noqa: E731
+    a, b = one_hot([0, 0, 1]), one_hot([1, 0, 0])  # two solutions of 3 cells x 2 values
+    solutions = torch.stack([a, b])[None]  # [1, K=2, S=3, C=2]
+    solvable = torch.tensor([True])
+    cases = {  # lattice -> (expected solution target, lost)
+        "open": (torch.ones(3, 2, dtype=torch.bool), a | b, False),
+        "only a left": (torch.tensor([[1, 0], [1, 0], [1, 1]]).bool(), a, False),
+        "a mix of a and b": (torch.tensor([[1, 0], [1, 0], [1, 0]]).bool(), a | b, True),
+    }
+    for name, (lattice, solution, lost) in cases.items():
+        got, got_lost = training_targets(lattice[None], solutions, solvable)
+        assert torch.equal(got[0], solution) and bool(got_lost[0]) == lost, name
+    assert training_targets(torch.ones(1, 3, 2, dtype=torch.bool), solutions, torch.tensor([False]))[1].all()
+    mixed = torch.tensor([[1, 0], [1, 1], [1, 0]]).bool()[None]
+    sudoku_like = training_targets(mixed, a[None, None], solvable)
+    assert torch.equal(sudoku_like[0][0], a) and sudoku_like[1].all()  # target = lattice AND solution as published

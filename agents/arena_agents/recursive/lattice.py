@@ -7,12 +7,11 @@ single bits that nothing may remove.
 
 Sudoku (size s): C = s digits; a blank cell starts as all s bits, a given digit d as bit d-1.
 Maze (n x n): C = 5 channels in the grid's code order (code - 1): wall, free, start, goal, path; walls, start
-and goal are given single bits, every open cell starts as {free, path}, and the answer marks the path. A
-maze's solution lattice holds every shortest path's values, since shortest paths are not unique
-(``MazeLattice.solution``).
+and goal are given single bits, every open cell starts as {free, path}, and the answer marks the path.
 
-A codec also maps a decided lattice back to a grid the env verifies, and gives the solution's lattice for
-training (Sudoku: one-hot of the unique solution).
+A codec also maps a decided lattice back to a grid the env verifies, and gives the solutions' lattices for
+training (``solutions``): Sudoku has one, the one-hot of its unique solution; a maze has one per shortest
+path, since shortest paths are often not unique and the verifier accepts any of them.
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ import numpy as np
 
 from arena_agents.recursive.data import Dihedral, SudokuSymmetry, random_symmetry
 from arena_envs.config import ConfigError
-from arena_envs.maze.grid import GOAL, OPEN, PATH, START
-from arena_envs.maze.search import bfs, find_code
+from arena_envs.maze.grid import OPEN, PATH
+from arena_envs.maze.search import shortest_paths
 from arena_envs.sudoku.shape import SudokuShape
 
 
@@ -40,7 +39,9 @@ class LatticeCodec(Protocol):
 
     def givens(self, grids: np.ndarray) -> np.ndarray: ...  # [N, *grid] -> bool [N, S]: cells nothing may change
 
-    def solution(self, grids: np.ndarray) -> np.ndarray: ...  # solution grids -> one-hot bool [N, S, C]
+    def solutions(
+        self, question: np.ndarray, answer: np.ndarray, limit: int, rng: np.random.Generator
+    ) -> np.ndarray: ...  # one puzzle -> one-hot bool [K, S, C], 1 <= K <= limit: answers the verifier accepts
 
     def decode(self, lattice: np.ndarray) -> np.ndarray: ...  # bool [N, S, C] -> grids [N, *grid]
 
@@ -92,8 +93,9 @@ class SudokuLattice:
     def givens(self, grids: np.ndarray) -> np.ndarray:
         return self._flat(grids) > 0
 
-    def solution(self, grids: np.ndarray) -> np.ndarray:
-        return _one_hot(self._flat(grids) - 1, self.size)
+    def solutions(self, question: np.ndarray, answer: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+        """The unique solution's one-hot lattice [1, S, C]."""
+        return _one_hot(self._flat(answer[None]) - 1, self.size)
 
     def decode(self, lattice: np.ndarray) -> np.ndarray:
         lat = np.asarray(lattice, dtype=bool)
@@ -137,25 +139,18 @@ class MazeLattice:
     def givens(self, grids: np.ndarray) -> np.ndarray:
         return self._codes(grids) != OPEN
 
-    def solution(self, grids: np.ndarray) -> np.ndarray:
-        """Every value some shortest path gives each cell, not just the labelled path's: shortest paths are
-        not unique, and the verifier accepts any of them. An open cell may be ``path`` iff it lies on a
-        shortest path (d(S, c) + d(c, G) = L*), and ``free`` unless every shortest path passes through it
-        (it is alone in its layer d(S, c) = k of the shortest-path cells)."""
-        codes = self._codes(grids)
-        out = _one_hot(codes - 1, self.channels)
-        for b in range(codes.shape[0]):
-            flat = codes[b].astype(np.int8)
-            start, goal = find_code(flat, START), find_code(flat, GOAL)
-            from_start, from_goal = bfs(flat, self.size, start), bfs(flat, self.size, goal)
-            length = from_start[goal]
-            open_cell = (flat == OPEN) | (flat == PATH)
-            on_path = open_cell & (from_start >= 0) & (from_goal >= 0) & (from_start + from_goal == length)
-            layer_size = np.bincount(from_start[on_path], minlength=max(int(length), 1) + 1)
-            every_path = on_path & (layer_size[np.where(on_path, from_start, 0)] == 1)
-            out[b, open_cell, PATH - 1] = on_path[open_cell]
-            out[b, open_cell, OPEN - 1] = ~every_path[open_cell]
-        return out
+    def solutions(self, question: np.ndarray, answer: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+        """One lattice per shortest path [K, S, C]: all of them when there are at most ``limit``, else ``limit``
+        drawn uniformly (``shortest_paths``). Path cells hold ``path``, the other open cells ``free``. The
+        labelled answer stands alone only if the question has no path at all (never for a valid maze)."""
+        codes = self._codes(question[None])[0]
+        uniforms = rng.random((limit, codes.size))
+        masks = shortest_paths(codes.astype(np.int8), self.size, limit, uniforms)  # [K, S]
+        if len(masks) == 0:
+            return _one_hot(self._codes(answer[None]) - 1, self.channels)
+        open_cell = codes == OPEN
+        values = np.where(masks & open_cell, PATH - 1, np.where(open_cell, OPEN - 1, codes - 1))  # [K, S]
+        return _one_hot(values, self.channels)
 
     def decode(self, lattice: np.ndarray) -> np.ndarray:
         lat = np.asarray(lattice, dtype=bool)

@@ -24,7 +24,9 @@ contradiction; every cell single and no contradiction is "solved"; otherwise one
 pinned to a value sampled from the value head. Bits are only ever removed, so an answer is a lattice the model
 itself took to a full assignment. Loss (``loss``): weighted BCE of the keep logits against (current lattice AND
 solution), + 0.2 CE of the value head on undecided-by-the-puzzle cells, + 0.1 BCE of the conflict head,
-averaged over the loops. Shapes: B batch, S cells, C values per cell, D hidden, n grid side (S = n*n).
+averaged over the loops. Where a puzzle has several solutions (a maze's shortest paths), "solution" is the
+union of those still inside the current lattice, and the conflict target is "none is left"
+(``training_targets``). Shapes: B batch, S cells, C values per cell, D hidden, n grid side (S = n*n).
 """
 
 from __future__ import annotations
@@ -196,18 +198,18 @@ class LDT(nn.Module):
         solution: torch.Tensor,
         givens: torch.Tensor,
         solvable: torch.Tensor,
+        lost: torch.Tensor,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Mean over loops of: weighted BCE of keep logits against target = lattice AND solution (all zero for
         an unsolvable lattice), over every bit; + value_weight * CE of the value head on cells the puzzle leaves
-        open with one true value; + conflict_weight * BCE of the conflict head against "the true assignment is
-        no longer in the lattice".
+        open with one solution value; + conflict_weight * BCE of the conflict head against ``lost``.
 
-        lattice, solution: bool [B, S, C]; givens: bool [B, S]; solvable: bool [B] (False for deliberately
-        corrupted samples). Returns (loss, metrics as batch means).
+        lattice, solution: bool [B, S, C] (solution from ``training_targets``); givens: bool [B, S]; solvable:
+        bool [B] (False for deliberately corrupted samples); lost: bool [B], no solution is left in the
+        lattice. Returns (loss, metrics as batch means).
         """
         c = self.config
         target = (lattice & solution & solvable[:, None, None]).float()  # [B, S, C]
-        lost = ~(lattice & solution).any(-1).all(-1) | ~solvable  # [B] the truth is gone
         ce_cells = ~givens & (solution.sum(-1) == 1) & solvable[:, None]  # [B, S]
         truth = solution.float().argmax(-1)  # [B, S]
         total = torch.zeros((), device=lattice.device)
@@ -220,12 +222,32 @@ class LDT(nn.Module):
         loss = total / len(out.keep)
         with torch.no_grad():
             last_keep = torch.sigmoid(out.keep[-1].float()) >= c.keep_threshold
-            wrong_kill = (lattice & solution & ~last_keep).any(-1).any(-1) & solvable
+            wrong_kill = (lattice & solution & ~last_keep).any(-1).any(-1) & ~lost
             metrics = {
-                "wrong_kill_rate": wrong_kill.float().mean(),  # a true bit would die: unsound deductions
+                "wrong_kill_rate": wrong_kill.float().mean(),  # a bit some remaining solution needs would die
                 "conflict_accuracy": ((out.conflict[-1] > 0) == lost).float().mean(),
             }
         return loss, metrics
+
+
+def training_targets(
+    lattice: torch.Tensor, solutions: torch.Tensor, solvable: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The keep target's solution and the conflict target of lattices, given every solution they started with.
+
+    lattice bool [B, S, C]; solutions bool [B, K, S, C], one one-hot lattice per solution (rows may repeat);
+    solvable bool [B]. A solution is still *consistent* when each of its bits is alive. Returns
+    (solution [B, S, C], lost [B]): the union of the consistent solutions, and lost = none is consistent (or
+    the sample is unsolvable). When none is consistent the union of them all stands in, so with one solution
+    (Sudoku) the target is the published "lattice AND solution" in every case. Training on a single solution
+    of a maze would teach the model to kill other shortest paths, and a static union of all of them would call
+    a lattice that mixes two paths consistent; conditioning on the lattice avoids both.
+    """
+    consistent = ~(solutions & ~lattice[:, None]).flatten(2).any(-1)  # [B, K]
+    any_left = consistent.any(-1)  # [B]
+    union_left = (solutions & consistent[:, :, None, None]).any(1)
+    solution = torch.where(any_left[:, None, None], union_left, solutions.any(1))
+    return solution, ~any_left | ~solvable
 
 
 # -- projection between model calls ---------------------------------------------------------------------------

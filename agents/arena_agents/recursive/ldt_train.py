@@ -5,11 +5,13 @@ sample. Every optimiser step:
 
 1. draws ``global_batch`` pool entries, puts each under a random symmetry, and trains on them: the loss of
    ``LDT.loss`` (weighted BCE of keep logits against lattice AND solution, value CE, conflict BCE, every
-   loop supervised);
+   loop supervised). A maze has as many solutions as shortest paths: the pool keeps up to ``max_solutions``
+   of them per entry, and the target is the union of those still consistent with the entry's lattice
+   (``training_targets``);
 2. advances those entries one solver round without gradient (deduce with the training conflict threshold,
    then branch where still open) and ages them;
 3. replaces the entries that are solved, truly contradicted (the conflict head or an empty cell fired and
-   the solution is really gone), or older than ``max_age`` rounds, with fresh samples.
+   no solution is left in the lattice), or older than ``max_age`` rounds, with fresh samples.
 
 A fresh Sudoku sample is a training puzzle under a random symmetry: as it is (20%), with a random share of its
 blanks filled with the true digits (``hint_fraction``, 55%), or deliberately unsolvable (``unsat_fraction``,
@@ -41,7 +43,7 @@ from arena_agents.recursive import checkpoint as ckpt
 from arena_agents.recursive.agent import resolve_device
 from arena_agents.recursive.agent_config import LDTAgentConfig
 from arena_agents.recursive.lattice import LatticeCodec, lattice_codec_for
-from arena_agents.recursive.ldt import LDT, LDTConfig, branch, deduce
+from arena_agents.recursive.ldt import LDT, LDTConfig, branch, deduce, training_targets
 from arena_agents.recursive.ldt_agent import LatticeSolver, call_under_symmetry, random_symmetries
 from arena_agents.recursive.optim import lr_factor
 from arena_agents.recursive.runlog import RunLog
@@ -56,11 +58,25 @@ from arena_envs.registry import make_puzzle_set
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "sudoku": {
         "model": {"dim": 128, "positions": "learned", "keep_threshold": 0.10, "conflict_threshold": 0.6},
-        "train": {"global_batch": 512, "steps": 4000, "pool_mult": 1.0, "unsat_fraction": 0.25, "hint_fraction": 0.55},
+        "train": {
+            "global_batch": 512,
+            "steps": 4000,
+            "pool_mult": 1.0,
+            "unsat_fraction": 0.25,
+            "hint_fraction": 0.55,
+            "max_solutions": 1,
+        },
     },
     "maze": {
         "model": {"dim": 192, "positions": "rope2d", "keep_threshold": 0.5, "conflict_threshold": 0.53},
-        "train": {"global_batch": 192, "steps": 20000, "pool_mult": 2.0, "unsat_fraction": 0.0, "hint_fraction": 0.0},
+        "train": {
+            "global_batch": 192,
+            "steps": 20000,
+            "pool_mult": 2.0,
+            "unsat_fraction": 0.0,
+            "hint_fraction": 0.0,
+            "max_solutions": 256,
+        },
     },
 }
 
@@ -81,6 +97,7 @@ class LDTTrainConfig:
     pool_mult: float | None = None  # pool = global_batch * pool_mult (Sudoku 1, Maze 2)
     unsat_fraction: float | None = None  # deliberately unsolvable samples (Sudoku 0.25, Maze 0)
     hint_fraction: float | None = None  # samples with true digits filled in (Sudoku 0.55, Maze 0)
+    max_solutions: int | None = None  # solutions kept per sample (Sudoku 1, its unique one; Maze 256 shortest paths)
     max_age: int = 100  # solver rounds a pool entry may live
     lr: float = 3e-3
     betas: tuple[float, float] = (0.9, 0.95)
@@ -107,6 +124,7 @@ class LDTTrainConfig:
             "pool_mult": self.pool_mult is None or self.pool_mult >= 1,
             "unsat_fraction": self.unsat_fraction is None or 0 <= self.unsat_fraction <= 1,
             "hint_fraction": self.hint_fraction is None or 0 <= self.hint_fraction <= 1,
+            "max_solutions": self.max_solutions is None or self.max_solutions >= 1,
             "lr": self.lr > 0,
             "warmup_fraction": 0 <= self.warmup_fraction < 1,
             "max_age": self.max_age >= 1,
@@ -157,7 +175,7 @@ def make_train_config(
 class Sample:
     lattice: np.ndarray  # bool [S, C]: the sample's starting lattice
     givens: np.ndarray  # bool [S]
-    solution: np.ndarray  # bool [S, C]: one-hot truth (its content is ignored when unsolvable)
+    solutions: np.ndarray  # bool [K, S, C], K = max_solutions: answers the verifier accepts, the last repeated
     solvable: bool
 
 
@@ -184,8 +202,9 @@ def make_sample(
     elif blanks.size and u < config.unsat_fraction + config.hint_fraction:
         filled = rng.choice(blanks, int(rng.random() * blanks.size), replace=False)
         flat[filled] = truth[filled]
-    g, s = grid[None], a[None]
-    return Sample(codec.initial(g)[0], codec.givens(g)[0], codec.solution(s)[0], solvable)
+    solutions = codec.solutions(q, a, config.max_solutions, rng)  # of the puzzle: hints and errors change none
+    padded = solutions[np.minimum(np.arange(config.max_solutions), len(solutions) - 1)]
+    return Sample(codec.initial(grid[None])[0], codec.givens(grid[None])[0], padded, solvable)
 
 
 # -- the pool --------------------------------------------------------------------------------------------------
@@ -194,14 +213,14 @@ def make_sample(
 class Pool:
     """The lattices being trained on, as tensors on the device, refilled from a stream of samples."""
 
-    FIELDS = ("lattice", "givens", "solution", "solvable", "age")
+    FIELDS = ("lattice", "givens", "solutions", "solvable", "age")
 
     def __init__(self, size: int, codec: LatticeCodec, questions, answers, config: LDTTrainConfig, device) -> None:
         self.codec, self.questions, self.answers, self.config, self.device = codec, questions, answers, config, device
         s, c = codec.grid_shape[0] * codec.grid_shape[1], codec.channels
         self.lattice = torch.zeros(size, s, c, dtype=torch.bool, device=device)
         self.givens = torch.zeros(size, s, dtype=torch.bool, device=device)
-        self.solution = torch.zeros(size, s, c, dtype=torch.bool, device=device)
+        self.solutions = torch.zeros(size, config.max_solutions, s, c, dtype=torch.bool, device=device)
         self.solvable = torch.ones(size, dtype=torch.bool, device=device)
         self.age = torch.zeros(size, dtype=torch.long, device=device)
         self.drawn = 0  # samples taken so far: sample n is a pure function of (seed, n)
@@ -220,7 +239,7 @@ class Pool:
         to = self.device
         self.lattice[slots] = torch.from_numpy(np.stack([x.lattice for x in samples])).to(to)
         self.givens[slots] = torch.from_numpy(np.stack([x.givens for x in samples])).to(to)
-        self.solution[slots] = torch.from_numpy(np.stack([x.solution for x in samples])).to(to)
+        self.solutions[slots] = torch.from_numpy(np.stack([x.solutions for x in samples])).to(to)
         self.solvable[slots] = torch.tensor([x.solvable for x in samples], device=to)
         self.age[slots] = 0
 
@@ -278,12 +297,13 @@ class LDTTrainer:
         gen = torch.Generator(device=self.device).manual_seed(seed_int(c.seed, "ldt-step", self.step))
         torch.manual_seed(seed_int(c.seed, "ldt-dropout", self.step))
         idx = torch.randperm(len(pool.age), generator=gen, device=self.device)[: c.global_batch]
-        lattice, givens, solution, solvable = (
+        lattice, givens, solutions, solvable = (
             pool.lattice[idx],
             pool.givens[idx],
-            pool.solution[idx],
+            pool.solutions[idx],
             pool.solvable[idx],
         )
+        solution, lost = training_targets(lattice, solutions, solvable)
         lr = self._set_lr()
         # ---- train on the drawn states, each under its own symmetry ----
         self.model.train()
@@ -294,7 +314,7 @@ class LDTTrainer:
         rows = torch.arange(len(idx), device=self.device)[:, None]
         seen = lambda t: t[rows[:, :, None], cells[:, :, None], values[:, None, :]]  # noqa: E731
         out = self.model(seen(lattice), all_loops=True)
-        loss, metrics = self.model.loss(out, seen(lattice), seen(solution), givens[rows, cells], solvable)
+        loss, metrics = self.model.loss(out, seen(lattice), seen(solution), givens[rows, cells], solvable, lost)
         loss.backward()
         grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip))
         self.opt.step()
@@ -308,7 +328,7 @@ class LDTTrainer:
             lattice, conflict, solved = deduce(
                 lattice, givens, keep, conflict_logits, self.model_config.keep_threshold, c.train_conflict_threshold
             )
-            truth_gone = ~(lattice & solution).any(-1).all(-1) | ~solvable
+            truth_gone = training_targets(lattice, solutions, solvable)[1]
             lattice = branch(lattice, value, ~conflict & ~solved, self.model_config.branch_temperature, gen)
         pool.lattice[idx] = lattice
         pool.age[idx] += 1

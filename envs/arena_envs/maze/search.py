@@ -84,3 +84,59 @@ def canonical_path(grid: np.ndarray, size: int) -> np.ndarray:
                 break
         out[cell] = PATH
     return out
+
+
+@njit(cache=True)
+def shortest_paths(grid: np.ndarray, size: int, limit: int, uniforms: np.ndarray) -> np.ndarray:
+    """Shortest S-to-G paths of a flat grid as bool masks [K, size*size] of the cells strictly between S and G.
+
+    Shortest paths are often not unique. When there are at most ``limit`` of them this returns all of them
+    (K = their number, in a fixed order); otherwise K = ``limit`` paths drawn uniformly at random, with
+    duplicates possible: each step moves to a next cell with probability proportional to the number of
+    shortest paths that continue through it, reading ``uniforms[k, t]`` (shape [limit, >= L*], in [0, 1)).
+    K = 0 when G is unreachable.
+    """
+    n = size * size
+    s, g = find_code(grid, START), find_code(grid, GOAL)
+    if s < 0 or g < 0:
+        return np.zeros((0, n), dtype=np.bool_)
+    from_start, to_goal = bfs(grid, size, s), bfs(grid, size, g)
+    length = from_start[g]
+    if length < 0:
+        return np.zeros((0, n), dtype=np.bool_)
+    on_path = (from_start >= 0) & (to_goal >= 0) & (from_start + to_goal == length)
+    # count[c]: shortest paths from c to G (floats: on large open grids the count overflows int64)
+    count = np.zeros(n, dtype=np.float64)
+    for cell in np.argsort(to_goal):
+        if not on_path[cell]:
+            continue
+        if cell == g:
+            count[cell] = 1.0
+            continue
+        for k in range(4):
+            nxt = neighbour(cell, k, size)
+            if nxt >= 0 and on_path[nxt] and to_goal[nxt] == to_goal[cell] - 1:
+                count[cell] += count[nxt]
+    enumerate_all = count[s] <= limit
+    paths = int(count[s]) if enumerate_all else limit
+    masks = np.zeros((paths, n), dtype=np.bool_)
+    for p in range(paths):
+        # all paths: path number p, read off the counts (its rank); otherwise a draw weighted by the counts
+        rank = float(p) if enumerate_all else 0.0
+        cell, t = s, 0
+        while cell != g:
+            if not enumerate_all:
+                rank = uniforms[p, t] * count[cell]
+            chosen = -1
+            for k in range(4):
+                nxt = neighbour(cell, k, size)
+                if nxt < 0 or not on_path[nxt] or to_goal[nxt] != to_goal[cell] - 1:
+                    continue
+                chosen = nxt  # the last candidate also absorbs float rounding of the rank
+                if rank < count[nxt]:
+                    break
+                rank -= count[nxt]
+            cell, t = chosen, t + 1
+            if cell != g:
+                masks[p, cell] = True
+    return masks
