@@ -54,18 +54,31 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    """Judge each file on its own: a bad file is reported and the next one is still judged."""
     reports = []
     rejected = 0
+
+    def refuse(name: str, code: str, message: str) -> None:
+        nonlocal rejected
+        print(f"REJECTED: {message}")
+        reports.append({"file": name, "accepted": False, "problems": [{"code": code, "message": message}]})
+        rejected += 1
+
     with Leaderboard(args.board) as board:
         for name in args.submissions:
             try:
                 submission = read_submission(name)
             except SubmissionFormatError as exc:
-                print(f"REJECTED: {exc}")
-                reports.append({"file": name, "accepted": False, "problems": [{"code": "format", "message": str(exc)}]})
-                rejected += 1
+                refuse(name, "format", str(exc))
                 continue
-            report = board.submit(submission, replace=args.replace)
+            try:
+                report = board.submit(submission, replace=args.replace)
+            except LeaderboardError as exc:
+                refuse(name, "board", f"{name}: {exc}")
+                continue
+            except Exception as exc:  # one file's failure must not stop the judging of the others
+                refuse(name, "intake-failed", f"{name}: intake failed ({type(exc).__name__}: {exc}); nothing stored")
+                continue
             print(report.text())
             reports.append({"file": name, **report.to_dict()})
             rejected += not report.accepted

@@ -32,8 +32,8 @@ EXAMPLES = 5  # offending puzzle ids quoted per problem
 
 @dataclass(frozen=True)
 class Problem:
-    code: str  # unknown-split | split-mismatch | config-hash | duplicate | unknown-puzzle | sample-range |
-    #            verdict-mismatch | claim-mismatch
+    code: str  # unknown-split | split-mismatch | config-hash | k-range | duplicate | unknown-puzzle |
+    #            sample-range | verdict-mismatch | claim-mismatch
     message: str
 
 
@@ -231,6 +231,9 @@ def reverify(submission: Submission, index: TrackIndex) -> IntakeReport:
         report.problems.append(Problem("unknown-split", str(exc)))
         return report
     report.track = track
+    if sub.k > track.max_k:
+        report.problems.append(Problem("k-range", f"k={sub.k}, but this track takes at most k={track.max_k}"))
+        return report  # checked before anything that costs k x puzzles
     if (sub.split, sub.data_source) != (puzzle_set.split, puzzle_set.source):
         report.problems.append(
             Problem(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arena_envs.protocol import PuzzleSet
+from arena_leaderboard.submission import MAX_K
 
 
 class UnknownSplitError(ValueError):
@@ -22,13 +23,15 @@ class UnknownSplitError(ValueError):
 class Track:
     """One ranked split: ``make_puzzle_set(env_id, split=split, **options)``.
 
-    ``primary`` is the metric the table is ordered by (ARC ranks on its official two-attempt pair score)."""
+    ``primary`` is the metric the table is ordered by (ARC ranks on its official two-attempt pair score);
+    ``max_k`` the most candidates per puzzle a submission may bring (it bounds intake's work)."""
 
     env_id: str
     split: str
     options: tuple[tuple[str, Any], ...] = ()
     title: str = ""
     primary: str = "pass_at_1"
+    max_k: int = MAX_K
 
     @property
     def slug(self) -> str:

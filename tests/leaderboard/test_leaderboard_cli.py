@@ -53,9 +53,9 @@ def test_submit_add_build(ppbench_run, capsys):
     assert "ACCEPTED: 'oracle' on arena/PPBench-v0" in out and "pass@1=1.0000" in out
     assert json.loads(report.read_text())["reports"][0]["accepted"] is True
 
-    # the same entry again is refused (exit 2, one line); --replace swaps it
-    assert main(["leaderboard", "add", str(sub_path), "--board", str(board)]) == 2
-    assert "already on the arena/PPBench-v0 board" in capsys.readouterr().err
+    # the same entry again is refused (exit 1, one line); --replace swaps it
+    assert main(["leaderboard", "add", str(sub_path), "--board", str(board)]) == 1
+    assert "already on the arena/PPBench-v0 board" in capsys.readouterr().out
     assert main(["leaderboard", "add", str(sub_path), "--board", str(board), "--replace"]) == 0
 
     # a forged copy: one answer swapped for a move that does not solve the puzzle, its "correct" claim kept

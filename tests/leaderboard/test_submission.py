@@ -81,7 +81,28 @@ def _doc(maze_store, track_index):
         (lambda d: d.update(format="v0"), "format must be 'puzzle-arena-submission/1'"),
         (lambda d: d.update(extra=1), r"submission has unknown keys \['extra'\]"),
         (lambda d: d.pop("data_fingerprint"), r"submission lacks \['data_fingerprint'\]"),
-        (lambda d: d.update(k=0), "k must be an integer >= 1"),
+        (lambda d: d.update(k=0), "k must be an integer in 1..64"),
+        (lambda d: d.update(k=100_000), "k must be an integer in 1..64, got 100000"),  # would tie up intake
+        (
+            lambda d: d["agent"].update(parameters=10**400),
+            "agent.parameters must be an integer in 0..10,000,000,000,000",
+        ),
+        (
+            lambda d: d["candidates"][0]["cost"].update(seconds=-1.0),
+            r"candidates\[0\].cost.seconds must be .* in \[0, inf\]",
+        ),
+        (lambda d: d["candidates"][0].update(q=1.5), r"candidates\[0\].q must be a finite number in \[0, 1\]"),
+        (lambda d: d["candidates"][0].update(q=float("nan")), r"candidates\[0\].q must be a finite number"),
+        (
+            lambda d: d["candidates"][0].update(answer=[[0] * 1000] * 600),
+            r"answer is 1,2\d\d,\d\d\d bytes of JSON, over max_answer",
+        ),
+        (lambda d: d["candidates"][0].update(extras={"log": "x" * 70_000}), "over max_extras_bytes"),
+        (lambda d: d["candidates"][0].update(puzzle_id="p" * 20_000), "over max_text_chars"),
+        (
+            lambda d: d["candidates"][0].update(answer=[[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]]),
+            "nested deeper than max_depth = 16",
+        ),
         (lambda d: d["agent"].update(kind="human"), "agent.kind must be one of"),
         (lambda d: d["agent"].update(name=""), "agent.name must be 1 to 200 characters"),
         (lambda d: d["candidates"][0].update(q="high"), r"candidates\[0\].q must be a finite number"),
@@ -104,7 +125,7 @@ def test_malformed_documents_name_the_bad_field(maze_store, track_index, tmp_pat
 
 
 def test_unreadable_files_fail_with_one_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="export one with `arena submit RUN`"):
+    with pytest.raises(SubmissionFormatError, match="no such file; export a run with `arena submit RUN`"):
         read_submission(tmp_path / "nope.json")
     (tmp_path / "cut.json.gz").write_bytes(gzip.compress(b'{"format": 1}')[:-6])
     with pytest.raises(SubmissionFormatError, match="not a JSON"):
@@ -112,3 +133,28 @@ def test_unreadable_files_fail_with_one_clear_error(tmp_path):
     (tmp_path / "list.json").write_text("[]")
     with pytest.raises(SubmissionFormatError, match="submission must be a JSON object"):
         read_submission(tmp_path / "list.json")
+
+
+def test_oversized_and_bomb_files_are_refused_without_reading_them_whole(tmp_path, monkeypatch):
+    """A gzip bomb stops decompressing at the JSON limit; a big file is refused by its size alone; nesting
+    deep enough to overflow the JSON parser is one clear error, not a RecursionError."""
+    import arena_leaderboard.submission as submission
+
+    monkeypatch.setattr(submission, "MAX_JSON_BYTES", 10 * 2**20)
+    bomb = tmp_path / "bomb.json.gz"
+    with gzip.open(bomb, "wb") as f:  # 200 MiB of spaces in about 200 KB
+        for _ in range(200):
+            f.write(b" " * 2**20)
+    assert bomb.stat().st_size < 2**20
+    with pytest.raises(SubmissionFormatError, match="over max_json_bytes = 10,485,760 bytes"):
+        read_submission(bomb)
+    monkeypatch.setattr(submission, "MAX_FILE_BYTES", 1000)
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 1001)
+    with pytest.raises(SubmissionFormatError, match="1,001 bytes, over max_file_bytes = 1,000"):
+        read_submission(big)
+    monkeypatch.setattr(submission, "MAX_FILE_BYTES", 2**20)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(SubmissionFormatError, match="nested deeper than max_depth"):
+        read_submission(deep)
