@@ -21,10 +21,9 @@ def coerce_grid(answer: Any, shape: tuple[int, ...], low: int, high: int) -> tup
         return None, "no answer (None)"
     if isinstance(answer, (str, bytes)):
         return None, f"expected a grid of integers, got {type(answer).__name__}"
-    try:
-        arr = np.asarray(answer)
-    except (ValueError, TypeError) as exc:  # ragged nested lists raise here
-        return None, f"not a rectangular grid ({exc.__class__.__name__})"
+    arr = as_array(answer)
+    if arr is None:
+        return None, "not a rectangular grid (numpy cannot read it as an array)"
     if arr.dtype == object:
         return None, "not a rectangular grid of numbers"
     if arr.dtype.kind == "b":
@@ -45,6 +44,15 @@ def coerce_grid(answer: Any, shape: tuple[int, ...], low: int, high: int) -> tup
         bad = np.argwhere(out_of_range)[0]
         return None, f"value {arr[tuple(bad)]:g} at {_cell(bad)} is outside {low}..{high}"
     return arr.astype(np.int64, copy=False), ""
+
+
+def as_array(answer: Any) -> np.ndarray | None:
+    """``np.asarray(answer)`` (a plain ndarray, so a masked array gives its data), or None when numpy cannot
+    read it: ragged nested lists, or an object whose ``__array__`` raises (whatever it raises)."""
+    try:
+        return np.asarray(answer)
+    except Exception:  # a hostile answer must end as a verdict, never as an exception in the verifier
+        return None
 
 
 def _cell(index: np.ndarray) -> str:

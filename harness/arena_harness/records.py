@@ -13,46 +13,101 @@ from arena_envs.protocol import Candidate, Verdict
 
 
 def encode_answer(answer: Any) -> str | None:
-    """JSON text of an answer grid (nested lists), a list of grids, or a list of move strings; None stays None.
+    """Strict JSON text of whatever an agent returned; None stays None. Nothing is truncated.
 
-    Float grids keep their values (NaN/inf included, as Python's JSON allows) so re-verification
-    sees exactly what the agent returned; anything that is not a numeric array is kept as its repr.
+    The form is canonical, so equal answers get equal text (majority votes compare it), and
+    ``decode_answer`` gives back a value every verifier judges exactly as the harness judged the answer
+    (the runner verifies the decoded value, so this holds by construction):
+
+    * grids of integers (arrays of any integer type, or nested lists) -> nested JSON lists of integers;
+    * float grids -> nested lists of floats, NaN and infinities as ``{"float": "nan"}`` (JSON has no NaN);
+    * boolean arrays -> ``{"ndarray": nested lists, "dtype": "bool"}`` (verifiers refuse booleans as digits);
+    * strings (a Maze answer as text, PPBench moves one per line) and lists of strings -> themselves;
+    * anything else (objects, dicts, complex numbers, generators, arrays that cannot be read) ->
+      ``{"unparsed": repr, "type": type name}``, which every verifier calls malformed.
     """
     if answer is None:
         return None
-    if isinstance(answer, (list, tuple)) and answer and all(isinstance(m, str) for m in answer):
-        return json.dumps(list(answer))  # a list of moves (PPBench), kept as strings
     try:
-        arr = np.asarray(answer)
-    except (ValueError, TypeError):
-        arr = None
-    if arr is not None and arr.dtype.kind in "iub":
-        return json.dumps(arr.astype(np.int64).tolist())
-    if arr is not None and arr.dtype.kind == "f":
-        return json.dumps(arr.tolist())
-    if arr is None and isinstance(answer, (list, tuple)) and answer:
-        # grids of different shapes (ARC: one output per test input) do not stack; keep each one
-        try:
-            grids = [np.asarray(g) for g in answer]
-        except (ValueError, TypeError):
-            grids = []
-        if grids and all(g.dtype.kind in "iub" for g in grids):
-            return json.dumps([g.astype(np.int64).tolist() for g in grids])
-    return json.dumps({"unparsed": repr(answer)[:10_000]})
+        return json.dumps(_to_json(answer), separators=(",", ":"), allow_nan=False)
+    except (_Unencodable, ValueError, TypeError, RecursionError):
+        return json.dumps({"unparsed": _safe_repr(answer), "type": type(answer).__name__}, separators=(",", ":"))
+
+
+class _Unencodable(Exception):
+    pass
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:  # a hostile __repr__ still leaves a record
+        return f"<{type(value).__name__} whose repr failed>"
+
+
+def _float(value: float) -> Any:
+    return value if math.isfinite(value) else {"float": repr(value)}  # 'nan', 'inf', '-inf'
+
+
+def _to_json(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, np.generic):
+        return _to_json(value.item()) if value.dtype.kind in "biufU" else _raise()
+    if isinstance(value, np.ndarray):
+        arr = np.asarray(value)  # a masked array's data, as every verifier reads it
+        if arr.dtype.kind == "b":
+            return {"ndarray": arr.tolist(), "dtype": "bool"}
+        if arr.dtype.kind in "iuU":
+            return arr.tolist()
+        if arr.dtype.kind == "f":
+            return _floats(arr.astype(np.float64).tolist())
+        raise _Unencodable
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    if isinstance(value, Unparsed):  # a stored answer read back keeps its stored form
+        return {"unparsed": value.text, "type": value.type_name}
+    raise _Unencodable
+
+
+def _raise() -> Any:
+    raise _Unencodable
+
+
+def _floats(value: Any) -> Any:
+    return [_floats(v) for v in value] if isinstance(value, list) else _float(value)
+
+
+class Unparsed:
+    """A stored answer that was not a grid, text or list (see ``encode_answer``); verifiers call it malformed."""
+
+    def __init__(self, text: str, type_name: str) -> None:
+        self.text, self.type_name = text, type_name
+
+    def __repr__(self) -> str:
+        return f"Unparsed({self.type_name}: {self.text[:200]})"
 
 
 def decode_answer(text: str | None) -> Any:
-    """Inverse of :func:`encode_answer`: an int64 ndarray for integer grids, else the raw JSON value."""
+    """Inverse of :func:`encode_answer` (and of the older stores' forms: plain nested lists, NaN tokens,
+    ``{"unparsed": repr}``)."""
     if text is None:
         return None
-    value = json.loads(text)
-    if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
-        return value
-    try:
-        arr = np.asarray(value)
-    except ValueError:
-        return value
-    return arr.astype(np.int64) if arr.dtype.kind in "iu" else arr if arr.dtype.kind == "f" else value
+    return _from_json(json.loads(text))
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"float"}:
+            return float(value["float"])
+        if set(value) == {"ndarray", "dtype"} and value["dtype"] == "bool":
+            return np.asarray(value["ndarray"], dtype=bool)
+        return Unparsed(str(value.get("unparsed", value)), str(value.get("type", "dict")))
+    return value
 
 
 @dataclass(frozen=True)

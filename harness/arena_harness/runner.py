@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from arena_envs.protocol import Agent, Candidate, Puzzle, PuzzleSet, Verdict, config_hash, config_to_dict
 from arena_harness.provenance import provenance
-from arena_harness.records import CandidateRecord
+from arena_harness.records import CandidateRecord, decode_answer, encode_answer
 from arena_harness.store import ResultStore
 from arena_harness.summary import Summary, pair_counts, summarize
 
@@ -198,7 +198,10 @@ def _verified_records(
 ) -> list[CandidateRecord]:
     """Verify every candidate not stored yet (one batched verifier call) and build its record."""
     todo = [(p, i, c) for p, row in zip(batch, cands) for i, c in enumerate(row) if i not in done.get(p.id, set())]
-    to_check = [(p, c.answer) for p, _, c in todo if c.error is None and c.answer is not None]
+    # the stored form is what gets verified, so a stored answer always re-verifies to the same verdict
+    to_check = [
+        (p, decode_answer(encode_answer(c.answer))) for p, _, c in todo if c.error is None and c.answer is not None
+    ]
     verdicts = iter(puzzle_set.verify_batch([p for p, _ in to_check], [a for _, a in to_check]))
     records = []
     for p, i, c in todo:

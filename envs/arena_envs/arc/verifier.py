@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from arena_envs.answers import coerce_grid
+from arena_envs.answers import as_array, coerce_grid
 from arena_envs.protocol import Verdict
 
 MAX_SIDE = 30
@@ -30,7 +30,7 @@ def coerce_attempt(answer: Any, n_tests: int) -> tuple[list[np.ndarray] | None, 
         return None, f"expected {n_tests} grid(s), one per test input, got {len(grids)}"
     out = []
     for i, g in enumerate(grids):
-        arr = np.asarray(g) if not isinstance(g, (str, bytes)) else None
+        arr = as_array(g) if not isinstance(g, (str, bytes)) else None
         shape = arr.shape if arr is not None and arr.dtype != object else None
         if shape is None or len(shape) != 2 or not (1 <= shape[0] <= MAX_SIDE and 1 <= shape[1] <= MAX_SIDE):
             return None, f"test {i + 1}: expected a 1..30 x 1..30 grid, got {shape if shape else type(g).__name__}"
@@ -43,7 +43,7 @@ def coerce_attempt(answer: Any, n_tests: int) -> tuple[list[np.ndarray] | None, 
 
 def _looks_like_grid(answer: Any) -> bool:
     if isinstance(answer, np.ndarray):
-        return answer.ndim == 2
+        return answer.ndim == 2 and answer.dtype != object
     return (
         isinstance(answer, (list, tuple))
         and bool(answer)

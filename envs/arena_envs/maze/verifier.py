@@ -202,10 +202,10 @@ def verify_batch(
 
 def _as_code_stack(answers: Sequence[Any], b: int, size: int) -> np.ndarray | None:
     """answers as an int8 [B, size*size] array when all are integer code grids in range, else None."""
-    if not all(isinstance(a, np.ndarray) and a.shape == (size, size) and a.dtype.kind in "iu" for a in answers):
-        return None
+    if not all(type(a) is np.ndarray and a.shape == (size, size) and a.dtype.kind in "iu" for a in answers):
+        return None  # subclasses (masked arrays) take the per-answer path, which reads them as plain arrays
     stacked = np.stack(answers).reshape(b, size * size)
-    if stacked.min(initial=WALL) < WALL or stacked.max(initial=PATH) > PATH:
+    if stacked.min() < WALL or stacked.max() > PATH:
         return None
     return np.ascontiguousarray(stacked, dtype=np.int8)
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from arena_envs.answers import coerce_grid
+from arena_envs.answers import as_array, coerce_grid
 from arena_envs.ppbench import layout
 from arena_envs.ppbench.engine import PzprWorker, WorkerPool
 from arena_envs.protocol import Puzzle, Verdict
@@ -58,9 +58,8 @@ def is_moves(answer: Any) -> bool:
 def coerce_answer_grid(answer: Any, puzzle: Puzzle) -> tuple[np.ndarray | None, str]:
     """The answer channels at the puzzle's own layout size, or (None, reason)."""
     h, w = puzzle.meta["layout"]
-    try:
-        arr = np.asarray(answer)
-    except (ValueError, TypeError):  # ragged nested lists
+    arr = as_array(answer)
+    if arr is None:  # ragged nested lists, or an object numpy cannot read
         return None, "not a rectangular grid"
     if arr.dtype.kind in "iuf" and arr.ndim == 3 and arr.shape[0] == 3 and arr.shape[1:] != (h, w):
         if arr.shape[1] < h or arr.shape[2] < w:
@@ -106,7 +105,7 @@ def judge_batch(
         if is_moves(answer):
             moves, problem = coerce_moves(answer)
             item["moves"], form = moves, "moves"
-        elif np.ndim(answer) == 0:
+        elif (arr := as_array(answer)) is None or arr.ndim == 0 or arr.dtype == object:
             grid, problem = None, f"expected a list of pzpr moves or an answer grid, got {type(answer).__name__}"
         else:
             grid, problem = coerce_answer_grid(answer, puzzle)

@@ -91,13 +91,11 @@ def verify_batch(
     s = shape.size
 
     # Split into answers that can be stacked into one integer array and the rest.
-    if isinstance(answers, np.ndarray) and answers.dtype.kind in "iu" and answers.shape == (n, s, s):
+    if _fits_int64_grid(answers, s, n):
         stack_idx = np.arange(n)
         stacked = answers
     else:
-        stack_idx_list = [
-            i for i, a in enumerate(answers) if isinstance(a, np.ndarray) and a.dtype.kind in "iu" and a.shape == (s, s)
-        ]
+        stack_idx_list = [i for i, a in enumerate(answers) if _fits_int64_grid(a, s)]
         stack_idx = np.asarray(stack_idx_list, dtype=np.int64)
         stacked = np.stack([answers[i] for i in stack_idx_list]) if stack_idx_list else np.zeros((0, s, s), np.int64)
 
@@ -113,6 +111,17 @@ def verify_batch(
         for j, verdict in zip(failed, _explain_failures(stacked_puzzles[failed], stacked[failed], shape)):
             verdicts[stack_idx[j]] = verdict
     return [v if v is not None else verify(puzzles_arr[i], answers[i], shape) for i, v in enumerate(verdicts)]
+
+
+def _fits_int64_grid(answer: Any, size: int, n: int | None = None) -> bool:
+    """A plain integer array of the grid's shape whose values int64 holds: such answers are checked stacked
+    (uint64 could wrap, and array subclasses take the per-answer path that reads them as plain arrays)."""
+    shape = (size, size) if n is None else (n, size, size)
+    return (
+        type(answer) is np.ndarray
+        and answer.shape == shape
+        and (answer.dtype.kind == "i" or (answer.dtype.kind == "u" and answer.dtype.itemsize < 8))
+    )
 
 
 def solved_mask(puzzles: np.ndarray, answers: np.ndarray, shape: SudokuShape | None = None) -> np.ndarray:
