@@ -287,3 +287,35 @@ def test_a_checkpoint_from_before_the_fidelity_fix_is_refused_with_its_reason(tm
     save_file(dict(weights.state), str(old), metadata=meta)
     with pytest.raises(ckpt.CheckpointError, match="before the TRM/HRM networks were made equal"):
         make_agent(f"trm:{old}")
+
+
+@pytest.mark.parametrize("kind", ["trm", "ldt"])
+def test_a_checkpoint_whose_config_asks_for_a_huge_model_is_refused_before_allocating(tmp_path, kind):
+    """The config in a checkpoint is not trusted: hidden = 65536 in a file of a small model would mean a
+    multi-GB allocation; the model is sized on the meta device first and the mismatch is one clear error."""
+    import dataclasses
+    import resource
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    if kind == "trm":
+        source = next(Path("checkpoints/trm-mlp-sudoku6-cpu").glob("*.safetensors"))
+        key = "hidden"
+    else:
+        from arena_agents.recursive.ldt import LDT, LDTConfig
+
+        source = tmp_path / "ldt.safetensors"
+        config = LDTConfig(channels=4, grid=4, dim=32, heads=4, layers=1, loops=2)
+        ckpt.save_weights(source, "ldt", dataclasses.asdict(config), LDT(config).state_dict(), family="sudoku")
+        key = "dim"
+    with safe_open(str(source), framework="pt") as fh:
+        meta = fh.metadata()
+    config = json.loads(meta["model_config"])
+    config[key] = 65536
+    forged = tmp_path / "forged.safetensors"
+    save_file(load_file(str(source)), str(forged), metadata={**meta, "model_config": json.dumps(config)})
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ckpt.CheckpointError, match="does not fit its own model config: the config asks for"):
+        make_agent(f"{kind}:{forged}")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 2**20  # KiB: under 1 GiB more

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from arena_agents.recursive.agent_config import RecursiveAgentConfig
-from arena_agents.recursive.checkpoint import CheckpointError, load_weights, resolve_weights_path
+from arena_agents.recursive.checkpoint import CheckpointError, build_fitted, load_weights, resolve_weights_path
 from arena_agents.recursive.families import get_family, load_object
 from arena_agents.recursive.models import build_model, model_config
 from arena_envs.config import ConfigError
@@ -66,11 +66,7 @@ class RecursiveAgent:
         self.name = family
         self.config = dataclasses.replace(config, checkpoint_sha256=digest)
         self.model_config = model_config(weights.kind, weights.model_config)
-        self.model = build_model(weights.kind, self.model_config)
-        try:
-            self.model.load_state_dict(weights.state)
-        except RuntimeError as exc:
-            raise CheckpointError(f"{path} does not fit its own model config: {exc}") from None
+        self.model = build_fitted(weights, lambda: build_model(weights.kind, self.model_config), path)
         self.device = resolve_device(config.device)
         self.model.to(self.device).eval()
         self.bf16 = config.bf16 if config.bf16 is not None else self.device.type == "cuda"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from arena_envs.config import ConfigError
 
@@ -108,6 +109,46 @@ def load_weights(path: str | Path) -> Weights:
         raise CheckpointError(f"{p} was not written by `arena train` (no puzzle-arena metadata)")
     meta = {k: json.loads(v) for k, v in raw_meta.items() if k not in ("format", "kind", "model_config")}
     return Weights(raw_meta["kind"], json.loads(raw_meta["model_config"]), state, meta)
+
+
+def build_fitted(weights: Weights, build: Callable[[], nn.Module], path: Path) -> nn.Module:
+    """The model ``build()`` makes, holding ``weights``; checked before any memory is allocated for it.
+
+    A checkpoint's config is not trusted: the model is first built on the ``meta`` device (shapes only, no
+    storage), and its parameters and buffers must have exactly the names and shapes the file holds. So a
+    small file whose config asks for a huge network is refused in milliseconds instead of allocating it."""
+    try:
+        with torch.device("meta"):
+            skeleton = build()
+    except (ValueError, TypeError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: its model config cannot build a model ({exc})") from None
+    expected = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    held = {k: tuple(v.shape) for k, v in weights.state.items()}
+    if expected != held:
+        missing, unexpected = sorted(expected.keys() - held.keys()), sorted(held.keys() - expected.keys())
+        resized = [
+            f"{k} {held[k]} (config: {expected[k]})"
+            for k in sorted(expected.keys() & held.keys())
+            if expected[k] != held[k]
+        ]
+        config_numel = sum(int(torch.Size(v).numel()) for v in expected.values())
+        file_numel = sum(v.numel() for v in weights.state.values())
+        details = "; ".join(
+            part
+            for part in (
+                f"missing {missing[:3]}" if missing else "",
+                f"unexpected {unexpected[:3]}" if unexpected else "",
+                f"resized {resized[:3]}" if resized else "",
+            )
+            if part
+        )
+        raise CheckpointError(
+            f"{path} does not fit its own model config: the config asks for {config_numel:,} values, the file "
+            f"holds {file_numel:,} ({details}); the file is corrupt or was edited: re-export or retrain it"
+        )
+    model = build()
+    model.load_state_dict(weights.state)
+    return model
 
 
 def save_state(path: Path, state: Mapping[str, Any]) -> None:

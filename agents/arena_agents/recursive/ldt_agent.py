@@ -25,7 +25,7 @@ import torch
 
 from arena_agents.recursive.agent import file_sha256, resolve_device
 from arena_agents.recursive.agent_config import LDTAgentConfig
-from arena_agents.recursive.checkpoint import CheckpointError, load_weights, resolve_weights_path
+from arena_agents.recursive.checkpoint import CheckpointError, build_fitted, load_weights, resolve_weights_path
 from arena_agents.recursive.lattice import LatticeCodec, lattice_codec_for
 from arena_agents.recursive.ldt import LDT, LDTConfig, branch, deduce
 from arena_envs.config import ConfigError, build_config
@@ -41,11 +41,7 @@ def load_ldt(path: str, device: torch.device) -> tuple[LDT, LatticeCodec, dict, 
     if weights.kind != "ldt":
         raise ConfigError(f"{weights_path} is a {weights.kind} checkpoint; use {weights.kind}:{path}")
     config = build_config(LDTConfig, weights.model_config, what="ldt checkpoint config")
-    model = LDT(config)
-    try:
-        model.load_state_dict(weights.state)
-    except RuntimeError as exc:
-        raise CheckpointError(f"{weights_path} does not fit its own model config: {exc}") from None
+    model = build_fitted(weights, lambda: LDT(config), weights_path)
     meta = weights.metadata
     codec = lattice_codec_for(meta.get("family", "sudoku"), tuple(meta.get("grid_shape", (config.grid,) * 2)))
     return model.to(device), codec, meta, file_sha256(weights_path)
