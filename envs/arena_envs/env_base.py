@@ -21,6 +21,14 @@ from arena_envs.protocol import Puzzle, PuzzleSet, Verdict
 DATA_OPTIONS = ("split", "size", "data", "seed", "count", "variety")
 
 
+def is_integer(value: Any) -> bool:
+    """An int, a numpy integer or a 0-d integer array; not a bool, a float (2.7 would silently become 2) or
+    a string."""
+    if isinstance(value, np.ndarray):
+        return value.shape == () and value.dtype.kind in "iu"
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 class PuzzleEnv(gym.Env[np.ndarray, Any]):
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 4}
     config_cls: ClassVar[type]
@@ -56,13 +64,26 @@ class PuzzleEnv(gym.Env[np.ndarray, Any]):
         """Seed the env and pick the episode's puzzle (``options={"index": i}`` picks one)."""
         super().reset(seed=seed)
         n = len(self.puzzle_set.puzzles)
+        if options is not None and not isinstance(options, dict):
+            raise ConfigError(f"options must be a dict or None, got {type(options).__name__}")
+        unknown = sorted(set(options or {}) - {"index"})
+        if unknown:
+            raise ConfigError(f"unknown reset option(s) {unknown}; the only option is 'index'")
         index = (options or {}).get("index")
         if index is None:
             index = int(self.np_random.integers(n))
-        if not 0 <= int(index) < n:
-            raise ConfigError(f"options['index'] must be in 0..{n - 1}, got {index}")
+        if not is_integer(index) or not 0 <= int(index) < n:
+            raise ConfigError(f"options['index'] must be an integer in 0..{n - 1}, got {index!r}")
         self._index = int(index)
         self._board = np.array(self.puzzle.grid, dtype=np.int8)
+
+    def _discrete(self, action: Any) -> int:
+        """A Discrete action as an int; anything outside the space is a ValueError (Gymnasium's convention
+        is that step() refuses actions its action_space does not contain)."""
+        n = int(self.action_space.n)
+        if not is_integer(action) or not 0 <= int(action) < n:
+            raise ValueError(f"action {action!r} is not in {self.action_space}: use an integer in 0..{n - 1}")
+        return int(action)
 
     def render(self) -> str | None:
         text = self._render_text()
@@ -81,6 +102,7 @@ class AnswerEnv(PuzzleEnv):
         super().__init__(render_mode, **options)
         self.action_space = spaces.Dict({"grid": self._answer_space(), "abstain": spaces.Discrete(2)})
         self._attempts, self._done = 0, True
+        self._verdicts: list[dict[str, Any]] = []
 
     def _answer_space(self) -> spaces.Space:
         raise NotImplementedError
@@ -93,19 +115,46 @@ class AnswerEnv(PuzzleEnv):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         self._choose(seed, options)
-        self._attempts, self._done = 0, False
+        self._attempts, self._done, self._verdicts = 0, False, []
         return self._board.copy(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._done:
             raise RuntimeError("the episode is over; call reset() before step()")
-        answer = action
-        if isinstance(action, dict):
-            answer = None if int(action.get("abstain", 0)) else action.get("grid")
+        answer = self._answer_of(action)
         verdict = self.puzzle_set.verify(self.puzzle, answer) if answer is not None else Verdict.abstain()
-        self._attempts += 1
         if verdict.ok:
             self._board = self._board_from(answer)
-        self._done = verdict.ok or verdict.abstained or self._attempts >= self.config.max_attempts
-        info = {**self._info(), "verdict": verdict.to_dict(), "attempts": self._attempts}
+        info = self._attempt(verdict)
         return self._board.copy(), 1.0 if verdict.ok else 0.0, self._done, False, info
+
+    ANSWER_KEYS: ClassVar[frozenset[str]] = frozenset({"grid", "abstain"})
+
+    def _answer_of(self, action: Any) -> Any:
+        """The answer in an action: a dict ``{"grid": ..., "abstain": 0|1}`` (unknown keys and an abstain
+        flag other than 0/1 are ValueErrors), or the bare answer (None abstains)."""
+        if not isinstance(action, dict):
+            return action
+        unknown = sorted(set(action) - self.ANSWER_KEYS, key=str)
+        if unknown:
+            raise ValueError(f"unknown action key(s) {unknown}; an answer action has {sorted(self.ANSWER_KEYS)}")
+        abstain = action.get("abstain", 0)
+        if not is_integer(abstain) or int(abstain) not in (0, 1):
+            raise ValueError(f"action['abstain'] must be 0 or 1, got {abstain!r}")
+        return (
+            None
+            if int(abstain)
+            else next((action[k] for k in sorted(self.ANSWER_KEYS - {"abstain"}) if k in action), None)
+        )
+
+    def _attempt(self, verdict: Verdict) -> dict[str, Any]:
+        """Count an attempt and the info to return. While attempts remain, a wrong attempt is told only
+        "wrong": its reason (a wrong grid size, say) would tell the next attempt part of the answer. The full
+        verdict of every attempt is in ``info["verdicts"]`` once the episode ends."""
+        self._attempts += 1
+        self._verdicts.append(verdict.to_dict())
+        self._done = verdict.ok or verdict.abstained or self._attempts >= self.config.max_attempts
+        info = {**self._info(), "attempts": self._attempts}
+        if self._done:
+            return {**info, "verdict": verdict.to_dict(), "verdicts": list(self._verdicts)}
+        return {**info, "verdict": Verdict(False, "wrong").to_dict()}

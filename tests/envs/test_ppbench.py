@@ -232,10 +232,11 @@ def test_answer_env_moves_grid_and_padded_canvas(golden, solved_grids):
     u = env.unwrapped
     wrong = list(golden.label(u.puzzle))[:-3]
     obs, r, term, _, info = env.step({"moves": wrong, "abstain": 0})
-    assert (r, term, info["verdict"]["ok"]) == (0.0, False, False) and info["verdict"]["extras"]["code"]
+    assert (r, term, info["verdict"]["ok"], info["verdict"]["reason"]) == (0.0, False, False, "wrong")
     canvas = layout.pad(solved_grids[0], u.canvas)
     obs, r, term, _, info = env.step({"grid": canvas, "abstain": 0})
     assert (r, term, info["verdict"]["reason"]) == (1.0, True, "Complete!")
+    assert info["verdicts"][0]["extras"]["code"]  # the wrong attempt's pzpr failure code, told at the end
     h, w = u.puzzle.meta["layout"]
     assert np.array_equal(obs[5:, :h, :w], solved_grids[0])  # the observation shows the board answered
 

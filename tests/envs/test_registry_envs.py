@@ -71,17 +71,20 @@ def test_answer_mode_oracle_corrupt_abstain(cfg):
     bad[blank] = bad[blank] % env.unwrapped.shape.size + 1
     _, r, term, _, info = env.step({"grid": bad, "abstain": 0})
     assert (r, term, info["verdict"]["ok"]) == (0.0, False, False)
-    assert "twice" in info["verdict"]["reason"] or "2 times" in info["verdict"]["reason"]
+    assert info["verdict"]["reason"] == "wrong"  # while attempts remain, the reason is not told
     _, r, term, _, info = env.step(answer)  # a bare grid works too
     assert (r, term, info["verdict"]["ok"], info["attempts"]) == (1.0, True, True, 2)
+    first = info["verdicts"][0]["reason"]  # every attempt's full verdict once the episode is over
+    assert "twice" in first or "2 times" in first
     with pytest.raises(RuntimeError, match="call reset"):
         env.step(answer)
     env.reset(seed=1)
     _, r, term, _, info = env.step({"grid": answer, "abstain": 1})
     assert (r, term, info["verdict"]["abstained"]) == (0.0, True, True)
     env.reset(seed=1)
-    _, r, term, _, info = env.step(np.zeros((3, 3)))
-    assert r == 0.0 and info["verdict"]["reason"].startswith("malformed answer: wrong shape")
+    env.step(np.zeros((3, 3)))
+    _, r, term, _, info = env.step(None)
+    assert r == 0.0 and info["verdicts"][0]["reason"].startswith("malformed answer: wrong shape")
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=["default", "4x4", "6x6"])
@@ -159,3 +162,69 @@ def test_render_ansi():
     env.reset(seed=0)
     text = env.render()
     assert text.count("|") == 4 * 3 and "1 2   3 4" in text
+
+
+STEP_ENVS = [e for e in TASKS if "Step" in e]
+
+
+@pytest.mark.parametrize("env_id", STEP_ENVS)
+def test_out_of_space_actions_are_refused_not_reinterpreted(env_id):
+    """Regressions: MazeHardStep.step(-3) acted like action 1, step(4) raised IndexError, PPBench aliased
+    negative actions, and 2.7 became 2. Every Discrete step env now refuses what its space does not contain."""
+    env = gym.make(env_id, **FAMILY_CONFIGS[TASKS[env_id].family][1]).unwrapped
+    env.reset(seed=0)
+    n = env.action_space.n
+    strings_are_moves = TASKS[env_id].family == "ppbench"  # PPBench's step env also takes a pzpr move string
+    for bad in (
+        -3,
+        -1,
+        n,
+        n + 7,
+        2.7,
+        True,
+        None,
+        np.array([1]),
+        np.float64(1.0),
+        *([] if strings_are_moves else ["1"]),
+    ):
+        with pytest.raises(ValueError, match=rf"is not in Discrete\({n}\)"):
+            env.step(bad)
+    env.step(np.int64(int(np.flatnonzero(env.action_masks())[0])))  # numpy integers are fine
+
+
+@pytest.mark.parametrize("env_id", sorted(TASKS))
+def test_reset_options_are_type_checked(env_id):
+    env = gym.make(env_id, **FAMILY_CONFIGS[TASKS[env_id].family][1]).unwrapped
+    for options, message in [
+        ({"index": 2.7}, "must be an integer"),
+        ({"index": True}, "must be an integer"),
+        ({"index": "1"}, "must be an integer"),
+        ({"index": -1}, "must be an integer in 0.."),
+        ({"idx": 1}, r"unknown reset option\(s\) \['idx'\]"),
+        ([1], "options must be a dict"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            env.reset(options=options)
+    env.reset(options={"index": np.int64(1)})
+    assert env.unwrapped._index == 1
+
+
+def test_arc_tells_a_wrong_first_attempt_only_that_it_is_wrong():
+    """Regression: after a wrong first attempt the env said "expected a 15x17 grid", so the second attempt
+    knew the output's size. Between attempts the feedback is "wrong"; every full verdict comes at the end."""
+    env = gym.make("arena/ARC-AGI-1-v0").unwrapped
+    env.reset(options={"index": 0})
+    truth = env.puzzle_set.label(env.puzzle)
+    _, reward, done, _, info = env.step([np.zeros((1, 1), dtype=np.int64)] * len(truth))
+    assert (reward, done) == (0.0, False)
+    assert info["verdict"]["reason"] == "wrong" and "verdicts" not in info
+    assert "x" not in info["verdict"]["reason"]
+    _, reward, done, _, info = env.step({"grid": truth, "abstain": 0})
+    assert (reward, done) == (1.0, True)
+    assert [v["ok"] for v in info["verdicts"]] == [False, True]
+    assert "grid" in info["verdicts"][0]["reason"]  # the first attempt's full reason, now that it is over
+    env.reset(options={"index": 0})
+    with pytest.raises(ValueError, match="unknown action key"):
+        env.step({"grids": truth})
+    with pytest.raises(ValueError, match="must be 0 or 1"):
+        env.step({"grid": truth, "abstain": 2})

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from arena_envs.answers import as_array
 from arena_envs.arc.data import ArcSet, load_set
 from arena_envs.config import ConfigError
 from arena_envs.env_base import AnswerEnv
@@ -85,10 +86,10 @@ class _ArcAnswerEnv(AnswerEnv):
         return pad(np.asarray(first))
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        if isinstance(action, dict) and not int(action.get("abstain", 0)):
-            grid = np.asarray(action.get("grid"))
-            if grid.shape == (SIDE, SIDE) and (grid < 0).any():
-                action = {**action, "grid": crop(grid)}
+        answer = self._answer_of(action)
+        grid = as_array(answer) if answer is not None else None
+        if grid is not None and grid.shape == (SIDE, SIDE) and grid.dtype.kind in "iuf" and (grid < 0).any():
+            action = crop(grid)  # the padded canvas, cut to the grid it holds
         return super().step(action)
 
     def _render_text(self) -> str:

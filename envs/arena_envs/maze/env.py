@@ -109,7 +109,7 @@ class MazeStepEnv(_MazeEnvBase):
         if self._done:
             raise RuntimeError("the episode is over; call reset() before step()")
         shortest = self.puzzle.meta["shortest"]
-        target = self._target(int(action))
+        target = self._target(self._discrete(action))
         info = self._info()
         if target is None:
             self._done = True

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from arena_envs.answers import as_array
 from arena_envs.config import ConfigError
 from arena_envs.env_base import AnswerEnv, PuzzleEnv
 from arena_envs.ppbench import layout
@@ -93,15 +94,15 @@ class _PPBenchBase(PuzzleEnv):
 class PPBenchAnswerEnv(AnswerEnv, _PPBenchBase):
     """Answer mode: one step submits a whole answer (moves or grid) or abstains."""
 
+    ANSWER_KEYS = frozenset({"grid", "moves", "abstain"})
+
     def _answer_space(self) -> spaces.Space:
         return spaces.Box(layout.PAD, self.max_value, shape=(len(layout.ANSWER_CHANNELS), *self.canvas), dtype=np.int16)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._done:
             raise RuntimeError("the episode is over; call reset() before step()")
-        answer = action
-        if isinstance(action, dict):
-            answer = None if int(action.get("abstain", 0)) else action.get("grid", action.get("moves"))
+        answer = self._answer_of(action)
         if answer is not None and not is_moves(answer):
             answer = self._crop(answer)
         verdict, state = Verdict.abstain(), None
@@ -109,14 +110,12 @@ class PPBenchAnswerEnv(AnswerEnv, _PPBenchBase):
             verdict, state = self.puzzle_set.judge(self.puzzle, answer)
         if state is not None:
             self._answer = state["answer"]
-        self._attempts += 1
-        self._done = verdict.ok or verdict.abstained or self._attempts >= self.config.max_attempts
-        info = {**self._info(), "verdict": verdict.to_dict(), "attempts": self._attempts}
+        info = self._attempt(verdict)
         return self._observation(), 1.0 if verdict.ok else 0.0, self._done, False, info
 
     def _crop(self, answer: Any) -> Any:
         """An answer on the env's padded canvas, cut to this puzzle's layout (the padding is ignored)."""
-        arr = np.asarray(answer) if not isinstance(answer, (str, bytes)) else None
+        arr = as_array(answer) if not isinstance(answer, (str, bytes)) else None
         h, w = self.puzzle.meta["layout"]
         if arr is not None and arr.dtype.kind in "iuf" and arr.shape == (len(layout.ANSWER_CHANNELS), *self.canvas):
             return arr[:, :h, :w]
@@ -177,10 +176,10 @@ class PPBenchStepEnv(_PPBenchBase):
         self._steps += 1
         if isinstance(action, str):
             verdict, state = self.puzzle_set.judge(self.puzzle, [action], board=self._answer)
-        elif not self.action_masks()[int(action)]:
-            verdict, state = Verdict(False, f"action {int(action)} is masked (not writable, or changes nothing)"), None
+        elif not self.action_masks()[index := self._discrete(action)]:
+            verdict, state = Verdict(False, f"action {index} is masked (not writable, or changes nothing)"), None
         else:
-            channel, y, x, value = self._decode(int(action))
+            channel, y, x, value = self._decode(index)
             board = self._answer.copy()
             board[channel, y, x] = value
             verdict, state = self.puzzle_set.judge(self.puzzle, board)

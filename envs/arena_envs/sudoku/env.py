@@ -119,9 +119,7 @@ class SudokuStepEnv(_SudokuEnvBase):
         if self._done:
             raise RuntimeError("the episode is over; call reset() before step()")
         s = self.shape.size
-        a = int(action)
-        if not 0 <= a < s**3:
-            raise ValueError(f"action {a} outside Discrete({s**3})")
+        a = self._discrete(action)
         cell, digit = divmod(a, s)
         r, c, digit = cell // s, cell % s, digit + 1
         info = {**self._info(), "cell": (r, c), "digit": digit}
