@@ -330,3 +330,26 @@ def test_baselines_through_the_harness_and_stored_moves_reverify(golden, tmp_pat
     stored = {r.puzzle_id: decode_answer(r.answer) for r in oracle.records}
     p = golden.puzzles[7]
     assert stored[p.id] == golden.label(p) and golden.verify(p, stored[p.id]).ok
+
+
+def test_oversized_or_slow_move_lists_are_refused_fast(golden, monkeypatch):
+    """Regression: one candidate of 4,000 long drags stalled the worker for 300 s and aborted intake. Size
+    limits are checked before Node sees the answer, and Node stops one answer after its time budget."""
+    from arena_envs.ppbench import verifier
+    from arena_envs.ppbench.verifier import judge_batch
+
+    p = golden.puzzles[0]
+    h, w = p.meta["layout"]
+    drag = "mouse,left,1,1," + ",".join(f"{x},{y}" for x, y in [(w - 2, 1), (w - 2, h - 2), (1, h - 2), (1, 1)] * 20)
+    started = time.perf_counter()
+    assert "at most 200,000" in golden.verify(p, [drag] * 4000).reason  # 1.6 M characters, refused unplayed
+    assert "at most 4,000" in golden.verify(p, ["mouse,left" + ",1,1" * 1200]).reason
+    assert "at most 20000 are checked" in golden.verify(p, ["mouse,left,1,1"] * 20_001).reason
+    assert time.perf_counter() - started < 5
+    monkeypatch.setenv("ARENA_PZPR_MOVE_BUDGET_MS", "100")
+    with PzprWorker() as worker:  # a fresh worker reads the budget
+        slow = [drag] * 400  # allowed sizes, but about a second of pzpr work
+        (verdict, _), (fine, _) = judge_batch(worker, [p, p], [slow, golden.label(p)])
+    assert not verdict.ok and "took over 0.1 s" in verdict.reason
+    assert fine.ok  # the next answer in the same batch is judged as usual
+    assert verifier.MOVE_BUDGET_SECONDS == 10

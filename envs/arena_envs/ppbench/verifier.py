@@ -26,7 +26,12 @@ from arena_envs.ppbench import layout
 from arena_envs.ppbench.engine import PzprWorker, WorkerPool
 from arena_envs.protocol import Puzzle, Verdict
 
+# Limits checked before the Node worker sees an answer (the golden set's longest solution: 857 moves, 16,150
+# characters, 22 per move); the worker also stops one answer after MOVE_BUDGET_SECONDS (worker.js).
 MAX_MOVES = 20_000
+MAX_MOVE_CHARS = 4_000  # one move
+MAX_TOTAL_MOVE_CHARS = 200_000  # all moves of one answer
+MOVE_BUDGET_SECONDS = 10
 
 
 def coerce_moves(answer: Any) -> tuple[list[str] | None, str]:
@@ -44,6 +49,12 @@ def coerce_moves(answer: Any) -> tuple[list[str] | None, str]:
             return None, f"move {i + 1} is a {type(move).__name__}, not a string like 'mouse,left,1,1'"
     if len(moves) > MAX_MOVES:
         return None, f"{len(moves)} moves; at most {MAX_MOVES} are checked"
+    longest = max((len(m) for m in moves), default=0)
+    if longest > MAX_MOVE_CHARS:
+        return None, f"a move of {longest:,} characters; a move has at most {MAX_MOVE_CHARS:,}"
+    total = sum(len(m) for m in moves)
+    if total > MAX_TOTAL_MOVE_CHARS:
+        return None, f"{total:,} characters of moves; an answer has at most {MAX_TOTAL_MOVE_CHARS:,}"
     return moves, ""
 
 

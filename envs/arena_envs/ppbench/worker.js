@@ -123,13 +123,23 @@ function applyMove(puzzle, move) {
   }
 }
 
+// One answer may take this long to play; then it is refused, so no answer can stall a batch
+// (MOVE_BUDGET_SECONDS in verifier.py).
+const MOVE_BUDGET_MS = Number(process.env.ARENA_PZPR_MOVE_BUDGET_MS || 10000); // the variable is for tests
+
 function applyMoves(puzzle, moves) {
   if (!Array.isArray(moves)) throw new UserError('moves must be a list of strings');
   for (let i = 0; i < moves.length; i++) {
     const problem = checkMove(puzzle, moves[i]);
     if (problem) throw new UserError(`move ${i + 1} ${JSON.stringify(String(moves[i]).slice(0, 80))}: ${problem}`);
   }
-  for (const move of moves) applyMove(puzzle, move);
+  const started = Date.now();
+  for (let i = 0; i < moves.length; i++) {
+    applyMove(puzzle, moves[i]);
+    if (Date.now() - started > MOVE_BUDGET_MS) {
+      throw new UserError(`playing the moves took over ${MOVE_BUDGET_MS / 1000} s (stopped at move ${i + 1} of ${moves.length})`);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
