@@ -353,3 +353,29 @@ def test_oversized_or_slow_move_lists_are_refused_fast(golden, monkeypatch):
     assert not verdict.ok and "took over 0.1 s" in verdict.reason
     assert fine.ok  # the next answer in the same batch is judged as usual
     assert verifier.MOVE_BUDGET_SECONDS == 10
+
+
+def test_user_files_cannot_redirect_identity_or_stall_node(tmp_path, golden):
+    """Regressions: an extra "url" field made answers verify against another puzzle; a 3000 x 3000 board
+    killed Node after minutes; malformed lines gave tracebacks. The URL alone is the puzzle's identity, board
+    size is read from the URL before a board is built, and every bad line is a DataError naming file:line."""
+    first, other = read_jsonl(golden.puzzles[0].meta["data_path"], limit=2)
+    path = tmp_path / "mine.jsonl"
+    row = {"puzzlink_url": first.url, "pid": first.pid, "solution": first.solution, "url": other.url}
+    path.write_text(json.dumps(row) + "\n")
+    mine = load_set(data=str(path))
+    puzzle = mine.puzzles[0]
+    assert puzzle.meta["url"] == first.url
+    assert mine.verify(puzzle, first.solution["moves_full"]).ok
+    assert not mine.verify(puzzle, other.solution["moves_full"]).ok
+    huge = tmp_path / "huge.jsonl"
+    huge.write_text(json.dumps({"puzzlink_url": "https://puzz.link/p?yajilin/3000/3000/", "pid": "yajilin"}) + "\n")
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=r"huge.jsonl:1: .*3000 x 3000 cells; at most 100 x 100"):
+        load_set(data=str(huge))
+    assert time.perf_counter() - started < 10
+    for line, message in [("[1, 2]", "expected a JSON object, got list"), ("[" * 100_000, "RecursionError|Error")]:
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(json.dumps(row) + "\n\n" + line + "\n")
+        with pytest.raises(DataError, match=rf"bad.jsonl:3: .*({message})"):
+            load_set(data=str(bad))

@@ -41,6 +41,7 @@ class Record:
     pid: str
     solution: dict[str, list[str]]  # moves_full / moves_required / moves_hint
     fields: dict[str, Any]
+    line: int = 0  # line number in its file, for error messages
 
 
 def decode_solution(encoded: str) -> dict[str, list[str]]:
@@ -69,6 +70,8 @@ def read_jsonl(path: str | Path, limit: int | None = None) -> list[Record]:
                 break
             try:
                 obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
                 url = obj.get("puzzlink_url") or obj.get("puzzle_url")
                 if not isinstance(url, str) or not isinstance(obj.get("pid"), str):
                     raise ValueError("needs string fields puzzlink_url (or puzzle_url) and pid")
@@ -80,9 +83,9 @@ def read_jsonl(path: str | Path, limit: int | None = None) -> list[Record]:
                     isinstance(solution.get(k, []), list) for k in ("moves_full", "moves_required", "moves_hint")
                 ):
                     raise ValueError("solution must hold lists moves_full / moves_required / moves_hint")
-            except (ValueError, TypeError) as exc:  # json.JSONDecodeError and binascii.Error are ValueErrors
-                raise DataError(f"{path}:{line_no}: {exc}") from None
-            records.append(Record(url, obj["pid"], solution, obj))
+            except (ValueError, TypeError, RecursionError) as exc:  # JSONDecodeError, binascii.Error: ValueErrors
+                raise DataError(f"{path}:{line_no}: {type(exc).__name__}: {exc}") from None
+            records.append(Record(url, obj["pid"], solution, obj, line_no))
     return records
 
 
@@ -156,11 +159,14 @@ def _load(
     puzzles = []
     for (i, record), info in zip(indexed, described):
         if "error" in info:
-            raise DataError(f"{path}: puzzle {i + 1} ({record.url[:120]}): {info['error']}")
+            raise DataError(f"{path}:{record.line}: puzzle {i + 1} ({record.url[:120]}): {info['error']}")
         if info["pid"] != record.pid:
-            raise DataError(f"{path}: puzzle {i + 1} says pid {record.pid!r} but its URL opens {info['pid']!r}")
+            raise DataError(
+                f"{path}:{record.line}: puzzle {i + 1} says pid {record.pid!r} but its URL opens {info['pid']!r}"
+            )
         extras = {k: v for k, v in record.fields.items() if k not in ("puzzlink_url", "puzzle_url", "pid")}
         meta = {
+            **extras,  # first: a record's own fields (an extra "url", say) never override the puzzle's identity
             "pid": record.pid,
             "url": record.url,
             "rows": info["rows"],
@@ -174,7 +180,6 @@ def _load(
             "writable": np.asarray(info["writable"], dtype=np.int8),
             "record_index": i,
             "data_path": path,
-            **extras,
         }
         puzzles.append(Puzzle(_puzzle_id(split, i, record), FAMILY, layout.givens_array(info["givens"]), meta))
     return PPBenchSet(

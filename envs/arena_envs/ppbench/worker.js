@@ -24,6 +24,7 @@ const samplesDir = path.join(path.dirname(pzprPath), 'pzpr-samples');
 // ---------------------------------------------------------------------------------------------------------
 // Puzzles, cached by URL: opening one costs milliseconds, clearing its answer costs microseconds.
 const CACHE_SIZE = 512;
+const MAX_BOARD_SIDE = 100; // cells per side (the golden set's largest board is 29 x 29)
 const cache = new Map();
 
 function openPuzzle(url) {
@@ -31,6 +32,13 @@ function openPuzzle(url) {
     throw new UserError('the puzzle URL must be a non-empty string');
   }
   let puzzle = cache.get(url);
+  if (puzzle === undefined) {
+    // the size is read from the URL before a board is built: a 3000 x 3000 board would take Node minutes
+    const size = pzpr.parser.parseURL(url);
+    if (!(size.cols <= MAX_BOARD_SIDE && size.rows <= MAX_BOARD_SIDE)) {
+      throw new UserError(`the board is ${size.cols} x ${size.rows} cells; at most ${MAX_BOARD_SIDE} x ${MAX_BOARD_SIDE}`);
+    }
+  }
   if (puzzle !== undefined) {
     cache.delete(url); // re-insert: most recently used last
   } else {
