@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -285,6 +286,14 @@ def main(
         return int(args.func(args))
     except (ConfigError, DataError, StoreError, AgentError, FileNotFoundError, ValueError, *user_errors) as exc:
         print(f"arena: error: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.Error, OSError) as exc:  # a database or path that failed mid-command: full, read-only, ...
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        print(
+            f"arena: error: {type(exc).__name__}{where}: {exc}; nothing half-written was kept (finished batches "
+            "are saved): free space, fix permissions or choose another --db/--out path, then rerun to resume",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(

@@ -67,6 +67,27 @@ class StoreError(RuntimeError):
     """The result database cannot be opened or is not an arena store."""
 
 
+def check_schema(db: sqlite3.Connection, schema: str, path: Path, what: str) -> None:
+    """Refuse a database whose tables are not the ones ``schema`` creates (another program's file, or an
+    older layout), naming the first difference, instead of failing later in the middle of a write."""
+    reference = sqlite3.connect(":memory:")
+    reference.executescript(schema)
+    tables = [
+        r[0]
+        for r in reference.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        if r[0] != "sqlite_sequence"
+    ]
+    for table in tables:
+        want = [r[1] for r in reference.execute(f"PRAGMA table_info({table})")]
+        have = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+        if have != want:
+            raise StoreError(
+                f"{path} is not a {what}: its table {table!r} has columns {have}, expected {want}; "
+                "pass another path or move the file away"
+            )
+    reference.close()
+
+
 class ResultStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -76,10 +97,11 @@ class ResultStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")  # a committed batch survives a crash or power loss
             self._db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
+            check_schema(self._db, SCHEMA, self.path, "result store")
+        except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot use {self.path} as a result store ({exc}); pass another --db path or move the file away"
-            ) from exc
+            ) from None
 
     def close(self) -> None:
         self._db.close()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arena_harness.store import StoreError, check_schema
 from arena_leaderboard.intake import IntakeReport, reverify
 from arena_leaderboard.submission import Submission
 from arena_leaderboard.tracks import TrackIndex
@@ -85,10 +86,11 @@ class Leaderboard:
             self._db = sqlite3.connect(str(self.path), timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
+            check_schema(self._db, SCHEMA, self.path, "leaderboard database")
+        except (sqlite3.Error, OSError, StoreError) as exc:
             raise LeaderboardError(
                 f"cannot use {self.path} as a leaderboard database ({exc}); pass another --board path"
-            ) from exc
+            ) from None
 
     def close(self) -> None:
         self._db.close()

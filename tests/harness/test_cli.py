@@ -143,3 +143,43 @@ def test_merge(tmp_path, capsys):
     assert code == 0 and "5 new candidates" in err
     code, out, _ = run(capsys, *base, "--db", str(tmp_path / "all.sqlite"), "--json")
     assert json.loads(out)[0]["n_candidates"] == 10
+
+
+def test_storage_and_path_failures_are_one_line_and_keep_finished_batches(tmp_path, capsys, monkeypatch):
+    """Regressions: wrong-schema databases, --db/--out under a file, a full or read-only database ended in
+    tracebacks. Each is now one line that says what to do, and the batches written before a failure stay."""
+    import sqlite3
+
+    from arena_harness.store import ResultStore
+
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE candidates (x)")
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    common = ["eval", "-o", "size=4", "-o", "count=40", "--agent", "copy", "--batch-size", "10"]
+    for argv, message in [
+        ([*common, "--db", str(other)], "is not a result store: its table 'candidates' has columns ['x']"),
+        ([*common, "--db", str(a_file / "r.sqlite")], "cannot use"),
+        ([*common, "--db", str(tmp_path / "r.sqlite"), "--out", str(a_file / "o")], "NotADirectoryError"),
+    ]:
+        code, _, err = run(capsys, *argv)
+        assert code == 2 and "arena: error:" in err and message in err and "Traceback" not in err
+    real_write, calls = ResultStore.write, []
+
+    def fill_up(self, records):  # the third batch finds the disk full
+        calls.append(len(records))
+        if len(calls) == 3:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_write(self, records)
+
+    monkeypatch.setattr(ResultStore, "write", fill_up)
+    db = tmp_path / "full.sqlite"
+    code, _, err = run(capsys, *common, "--db", str(db), "--out", str(tmp_path / "o2"))
+    assert code == 2 and "database or disk is full" in err and "rerun to resume" in err and "Traceback" not in err
+    monkeypatch.setattr(ResultStore, "write", real_write)
+    with ResultStore(db) as store:
+        assert len(store.all_records()) == 20  # the two batches written before the failure
+    assert run(capsys, *common, "--db", str(db), "--out", str(tmp_path / "o2"))[0] == 0
+    with ResultStore(db) as store:
+        assert len(store.all_records()) == 40
