@@ -228,3 +228,42 @@ def test_arc_tells_a_wrong_first_attempt_only_that_it_is_wrong():
         env.step({"grids": truth})
     with pytest.raises(ValueError, match="must be 0 or 1"):
         env.step({"grid": truth, "abstain": 2})
+
+
+@pytest.mark.parametrize("env_id", STEP_ENVS)
+def test_step_and_reset_under_random_action_sequences(env_id):
+    """Hypothesis drives each step env with any actions: an action outside the space is a ValueError and
+    changes nothing; every other step returns an observation inside the observation space."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    env = gym.make(env_id, **FAMILY_CONFIGS[TASKS[env_id].family][1]).unwrapped
+    n = env.action_space.n
+    actions = st.lists(
+        st.one_of(st.integers(-3, n + 3), st.floats(-2, n + 2), st.none(), st.booleans()), min_size=1, max_size=12
+    )
+
+    @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(seed=st.integers(0, 2**16), sequence=actions)
+    def run(seed, sequence):
+        obs, _ = env.reset(seed=seed)
+        done = False
+        for action in sequence:
+            if done:
+                obs, _ = env.reset(seed=seed)
+            before = np.array(obs)
+            try:
+                obs, reward, terminated, truncated, _ = env.step(action)
+            except ValueError:
+                assert not (is_int(action) and 0 <= int(action) < n)
+                assert np.array_equal(env._observation() if hasattr(env, "_observation") else env._board, before)
+                continue
+            assert is_int(action) and 0 <= int(action) < n
+            assert env.observation_space.contains(obs) and np.isfinite(reward)
+            done = terminated or truncated
+
+    run()
+
+
+def is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
