@@ -102,3 +102,28 @@ def test_user_errors_end_in_one_line(ppbench_run, tmp_path, capsys):
     not_a_db.write_text("not sqlite")
     assert main(["leaderboard", "list", "--board", str(not_a_db)]) == 2
     assert "cannot use" in capsys.readouterr().err
+
+
+def test_add_judges_every_file_even_after_bad_ones(ppbench_run, tmp_path, capsys):
+    """Regression: `arena leaderboard add A B C` stopped at the first bad file and reported nothing for the
+    rest. A missing file, a gzip bomb and a forged k come first here; the good file is still added."""
+    d, db = ppbench_run
+    good = tmp_path / "good.json.gz"
+    assert main(["submit", "1", "--db", str(db), "-o", str(good)]) == 0
+    bomb = tmp_path / "bomb.json.gz"
+    with gzip.open(bomb, "wb") as f:
+        f.write(b"[" * 50_000 + b"]" * 50_000)
+    forged = tmp_path / "forged.json"
+    doc = json.loads(gzip.decompress(good.read_bytes()))
+    forged.write_text(json.dumps({**doc, "k": 100_000}))
+    board, report = tmp_path / "board.sqlite", tmp_path / "report.json"
+    files = [tmp_path / "missing.json", bomb, forged, good]
+    assert main(["leaderboard", "add", *map(str, files), "--board", str(board), "--report", str(report)]) == 1
+    reports = json.loads(report.read_text())["reports"]
+    assert [r["file"] for r in reports] == list(map(str, files))
+    assert [r["accepted"] for r in reports] == [False, False, False, True]
+    messages = [r["problems"][0]["message"] for r in reports[:3]]
+    assert (
+        "no such file" in messages[0] and "max_depth" in messages[1] and "k must be an integer in 1..64" in messages[2]
+    )
+    assert "ACCEPTED: 'oracle' on arena/PPBench-v0" in capsys.readouterr().out

@@ -158,3 +158,39 @@ def test_oversized_and_bomb_files_are_refused_without_reading_them_whole(tmp_pat
     deep.write_text("[" * 200_000 + "]" * 200_000)
     with pytest.raises(SubmissionFormatError, match="nested deeper than max_depth"):
         read_submission(deep)
+
+
+def test_every_answer_form_survives_store_export_and_intake(tmp_path, track_index):
+    """Regressions: a Maze answer as its documented 900-character string was stored cut to a repr and no
+    longer re-verified; a NaN grid made `arena submit` fail; a ragged answer or an object whose __array__
+    raises crashed the batch before storage. Now each is stored as returned, exported as strict JSON, and
+    intake's verdicts equal the harness's."""
+    import numpy as np
+
+    from arena_envs.maze.grid import to_text
+    from arena_envs.protocol import Candidate
+    from arena_leaderboard.intake import reverify
+
+    class Raises:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("no array")
+
+    maze = make_puzzle_set("arena/MazeHard-v0", split="test")
+
+    class Forms:
+        name, config = "forms", {}
+
+        def act(self, puzzles, k):
+            label = maze.label(puzzles[0])
+            forms = [to_text(label), np.full((30, 30), np.nan), [[1, 2], [3]], Raises(), label.astype(np.uint8)]
+            return [[Candidate(forms[i % len(forms)])] for i, _ in enumerate(puzzles)]
+
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        run = evaluate(maze, Forms(), store, RunOptions(limit=5, progress=False), agent_kind="baseline")
+        assert [r.ok for r in run.records] == [True, False, False, False, False]  # only puzzle 0's label fits
+        sub = export_run(store, "latest", track_index)
+    path = sub.write(tmp_path / "forms.json.gz")
+    assert b"NaN" not in gzip.decompress(path.read_bytes())
+    report = reverify(read_submission(path), track_index)
+    assert report.accepted, report.text()
+    assert report.summary.pass_at_1 * 1000 == pytest.approx(run.summary.pass_at_1 * 5)  # intake: the whole manifest
