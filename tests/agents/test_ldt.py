@@ -197,8 +197,8 @@ def test_rope2d_scores_depend_only_on_the_row_and_column_offsets():
 
 
 def test_the_readme_ldt_commands_run(tmp_path, monkeypatch):
-    """The README's `arena train --model ldt` and `arena eval --agent ldt:` lines, shortened to 2 steps and 3
-    puzzles and pointed at a temporary folder."""
+    """Each README `arena train --model ldt` line and its `arena eval --agent ldt:` line (4x4 Sudoku and 6x6
+    mazes), shortened to 2 steps and 3 puzzles and pointed at a temporary folder."""
     import re
     import shlex
     from pathlib import Path
@@ -206,18 +206,21 @@ def test_the_readme_ldt_commands_run(tmp_path, monkeypatch):
     from arena_leaderboard.cli import main
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text().replace("\\\n", " ")
-    train_line = next(line for line in readme.splitlines() if line.strip().startswith("arena train --model ldt -o"))
-    eval_line = next(line for line in readme.splitlines() if line.strip().startswith("arena eval --agent ldt:runs"))
-    run = str(tmp_path / "ldt4")
-    train_args = shlex.split(re.sub(r"#.*", "", train_line))[1:]
-    train_args = [run if a == "runs/ldt4" else a for a in train_args]
-    train_args[train_args.index("--steps") + 1] = "2"
-    assert main([*train_args, "-s", "eval_limit=3", "-s", "eval_chains=2", "-s", "eval_max_rounds=3"]) == 0
-    eval_args = [a.replace("runs/ldt4", run) for a in shlex.split(re.sub(r"#.*", "", eval_line))[1:]]
-    eval_args[eval_args.index("--limit") + 1] = "3"
-    out = tmp_path / "summaries"
-    assert main([*eval_args, "--db", str(tmp_path / "r.sqlite"), "--out", str(out), "--no-progress"]) == 0
-    assert len(list(out.glob("*.json"))) == 1
+    lines = [shlex.split(re.sub(r"#.*", "", line))[1:] for line in readme.splitlines() if line.startswith("arena ")]
+    trains = [a for a in lines if a[:3] == ["train", "--model", "ldt"] and "--out" in a]
+    assert {a[a.index("--out") + 1] for a in trains} == {"runs/ldt4", "runs/ldt-maze6"}
+    for train_args in trains:
+        name = train_args[train_args.index("--out") + 1]
+        eval_args = next(a for a in lines if a[0] == "eval" and f"ldt:{name}," in " ".join(a))
+        run = str(tmp_path / Path(name).name)
+        train_args = [run if a == name else a for a in train_args]
+        train_args[train_args.index("--steps") + 1] = "2"
+        assert main([*train_args, "-s", "eval_limit=3", "-s", "eval_chains=2", "-s", "eval_max_rounds=3"]) == 0
+        eval_args = [a.replace(name, run) for a in eval_args]
+        eval_args[eval_args.index("--limit") + 1] = "3"
+        out = tmp_path / f"summaries-{Path(name).name}"
+        assert main([*eval_args, "--db", str(tmp_path / "r.sqlite"), "--out", str(out), "--no-progress"]) == 0
+        assert len(list(out.glob("*.json"))) == 1
 
 
 def test_a_mazes_solutions_are_its_shortest_paths_and_the_verifier_accepts_each():
