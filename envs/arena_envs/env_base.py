@@ -141,11 +141,9 @@ class AnswerEnv(PuzzleEnv):
         abstain = action.get("abstain", 0)
         if not is_integer(abstain) or int(abstain) not in (0, 1):
             raise ValueError(f"action['abstain'] must be 0 or 1, got {abstain!r}")
-        return (
-            None
-            if int(abstain)
-            else next((action[k] for k in sorted(self.ANSWER_KEYS - {"abstain"}) if k in action), None)
-        )
+        if int(abstain):
+            return None
+        return next((action[k] for k in sorted(self.ANSWER_KEYS - {"abstain"}) if k in action), None)
 
     def _attempt(self, verdict: Verdict) -> dict[str, Any]:
         """Count an attempt and the info to return. While attempts remain, a wrong attempt is told only

@@ -55,7 +55,9 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, float):
         return _float(value)
     if isinstance(value, np.generic):
-        return _to_json(value.item()) if value.dtype.kind in "biufU" else _raise()
+        if value.dtype.kind not in "biufU":
+            raise _Unencodable
+        return _to_json(value.item())
     if isinstance(value, np.ndarray):
         arr = np.asarray(value)  # a masked array's data, as every verifier reads it
         if arr.dtype.kind == "b":
@@ -69,10 +71,6 @@ def _to_json(value: Any) -> Any:
         return [_to_json(v) for v in value]
     if isinstance(value, Unparsed):  # a stored answer read back keeps its stored form
         return {"unparsed": value.text, "type": value.type_name}
-    raise _Unencodable
-
-
-def _raise() -> Any:
     raise _Unencodable
 
 
@@ -144,7 +142,9 @@ class CandidateRecord:
         candidate: Candidate,
         verdict: Verdict,
         created_at: float,
+        answer_text: str | None = None,
     ) -> CandidateRecord:
+        """``answer_text``: the candidate's ``encode_answer``, when the caller already made it."""
         q = candidate.q
         if q is not None and not math.isfinite(float(q)):
             q = None  # a NaN confidence is no confidence
@@ -154,7 +154,7 @@ class CandidateRecord:
             puzzle_id=puzzle_id,
             agent_hash=agent_hash,
             sample_index=sample_index,
-            answer=encode_answer(candidate.answer) if candidate.error is None else None,
+            answer=(answer_text or encode_answer(candidate.answer)) if candidate.error is None else None,
             q=None if q is None else float(q),
             ok=bool(verdict.ok) and candidate.error is None,
             abstained=candidate.error is None and verdict.abstained,

@@ -199,12 +199,11 @@ def _verified_records(
     """Verify every candidate not stored yet (one batched verifier call) and build its record."""
     todo = [(p, i, c) for p, row in zip(batch, cands) for i, c in enumerate(row) if i not in done.get(p.id, set())]
     # the stored form is what gets verified, so a stored answer always re-verifies to the same verdict
-    to_check = [
-        (p, decode_answer(encode_answer(c.answer))) for p, _, c in todo if c.error is None and c.answer is not None
-    ]
+    texts = [encode_answer(c.answer) if c.error is None else None for _, _, c in todo]
+    to_check = [(p, decode_answer(t)) for (p, _, _), t in zip(todo, texts) if t is not None]
     verdicts = iter(puzzle_set.verify_batch([p for p, _ in to_check], [a for _, a in to_check]))
     records = []
-    for p, i, c in todo:
+    for (p, i, c), text in zip(todo, texts):
         if c.error is not None:
             verdict = Verdict(ok=False, reason=f"agent error: {c.error}")
         elif c.answer is None:
@@ -221,6 +220,7 @@ def _verified_records(
                 candidate=c,
                 verdict=verdict,
                 created_at=now,
+                answer_text=text,
             )
         )
     return records
