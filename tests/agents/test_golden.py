@@ -6,6 +6,12 @@ logits, q_halt and q_continue of supervision steps 1-3, the loss of every step a
 training step. The weights are not stored: both sides regenerate them from the official parameter names
 (``golden_weights.py``); here they go through our converter (``arena_agents.recursive.official``) into our
 modules. These tests need neither the official code nor its dependencies.
+
+Tolerances follow the fixture's own rounding noise. A float32 forward pass differs in its last bits from CPU to
+CPU (summation order in the matrix kernels), and a random recursive network amplifies that: the fixture's
+TRM-MLP amplifies it about 40x per supervision step (max |logit| error 1e-4 at step 1, 0.1 at step 3). So every
+comparison allows ten times the difference between our own float32 and float64 passes on this machine (at
+least the fixed floor); a wrong layer shows at step 1 at order 1, far above either.
 """
 
 from __future__ import annotations
@@ -55,6 +61,9 @@ def load_case(case: str):
     return model, tensors, meta
 
 
+NOISE_FACTOR = 10.0
+
+
 def run_steps(model, tensors):
     tokens, ids = tensors["inputs"], tensors["puzzle_identifiers"]
     carry = model.initial_carry(tokens.shape[0])
@@ -81,56 +90,96 @@ def test_parameter_count_equals_the_official_models(case):
     assert model.size() == int(meta["official_parameters"])
 
 
+def float32_noise(case: str) -> list[float]:
+    """Per supervision step, max |logit| difference between our float32 and float64 passes on this machine."""
+    model, tensors, _ = load_case(case)
+    single = run_steps(model.eval(), tensors)
+    double = run_steps(model.double(), tensors)
+    return [(a.logits.double() - b.logits.double()).abs().max().item() for a, b in zip(single, double, strict=True)]
+
+
+def assert_close(ours: torch.Tensor, official: torch.Tensor, floor: float, noise: float, what: str) -> float:
+    """max |ours - official| within max(floor, NOISE_FACTOR * noise); returns the tolerance used."""
+    tolerance = max(floor, NOISE_FACTOR * noise)
+    diff = (ours.double() - official.double()).abs().max().item()
+    assert diff <= tolerance, f"{what}: max difference {diff:.2e} > {tolerance:.2e} (float32 noise here {noise:.2e})"
+    return tolerance
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_logits_and_q_of_three_supervision_steps_match_the_official_code(case):
     model, tensors, _ = load_case(case)
+    noise = float32_noise(case)
     model.eval()
     for step, out in enumerate(run_steps(model, tensors), start=1):
         expected = tensors[f"logits_step{step}"]
-        diff = (out.logits - expected).abs().max().item()
-        assert diff < 1e-4, f"step {step}: max |logit difference| {diff:.2e}"
-        assert torch.equal(out.logits.argmax(-1), expected.argmax(-1))
-        assert torch.allclose(out.q_halt, tensors[f"q_halt_step{step}"], atol=1e-4)
+        tolerance = assert_close(out.logits, expected, 1e-4, noise[step - 1], f"step {step} logits")
+        # the predicted digit agrees wherever the official top two logits are further apart than the tolerance
+        top2 = expected.topk(2, dim=-1).values
+        clear = (top2[..., 0] - top2[..., 1]) > 2 * tolerance
+        if step == 1:  # before the noise has grown, most predictions are clear (at step 3 TRM-MLP's are not)
+            assert clear.float().mean() > 0.5, f"step {step}: too few clear predictions to compare"
+        assert torch.equal(out.logits.argmax(-1)[clear], expected.argmax(-1)[clear])
+        assert_close(out.q_halt, tensors[f"q_halt_step{step}"], 1e-4, noise[step - 1], f"step {step} q_halt")
         if out.q_continue is not None:  # HRM's continue logit (TRM computes it in its head but never uses it)
-            assert torch.allclose(out.q_continue, tensors[f"q_continue_step{step}"], atol=1e-4)
+            assert_close(out.q_continue, tensors[f"q_continue_step{step}"], 1e-4, noise[step - 1], "q_continue")
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_loss_of_every_step_matches_the_official_act_loss_head(case):
     model, tensors, _ = load_case(case)
+    noise = float32_noise(case)
     model.eval()
     labels = tensors["labels"]
     for step, out in enumerate(run_steps(model, tensors), start=1):
         batch = SupervisionBatch(tensors["inputs"], labels, torch.full((4,), step), 16, tensors["puzzle_identifiers"])
         # evaluation mode: the official head adds no continue term, so compare the TRM part for every model
         loss, _ = type(model).__mro__[1].loss(model, out, batch) if CASES[case] == "hrm" else model.loss(out, batch)
-        assert loss.item() == pytest.approx(tensors[f"loss_step{step}"].item(), rel=1e-5)
+        expected = tensors[f"loss_step{step}"]
+        # the loss sums per-token terms over the batch; each moves by at most about the logit difference
+        floor = 1e-5 * abs(expected.item())
+        assert_close(loss.detach().reshape(1), expected, floor, noise[step - 1] * 4, f"step {step} loss")
+
+
+def training_step(model, tensors):
+    """One training-mode step as the official trainer takes it: (loss, {name: grad}), after loss / batch."""
+    tokens, ids = tensors["inputs"], tensors["puzzle_identifiers"]
+    out = model(tokens, model.initial_carry(tokens.shape[0]), ids)
+    batch = SupervisionBatch(tokens, tensors["labels"], torch.ones(4, dtype=torch.long), 16, ids)
+    loss, _ = model.loss(out, batch)
+    (loss / tokens.shape[0]).backward()
+    return loss.detach().double(), {n: p.grad.double() for n, p in model.named_parameters() if p.grad is not None}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_training_step_loss_and_gradients_match_the_official_code(case):
     """One training step: the loss (HRM's continue target from a second forward included) and every
-    parameter's gradient (norm and a fixed random projection) after backpropagating loss / batch."""
+    parameter's gradient (norm and a fixed random projection) after backpropagating loss / batch, each within
+    ten times its own float32 noise (our float32 against our float64 step) or the fixed floor."""
     model, tensors, meta = load_case(case)
-    model.train()
-    tokens, ids = tensors["inputs"], tensors["puzzle_identifiers"]
-    out = model(tokens, model.initial_carry(tokens.shape[0]), ids)
-    batch = SupervisionBatch(tokens, tensors["labels"], torch.ones(4, dtype=torch.long), 16, ids)
-    loss, _ = model.loss(out, batch)
-    assert loss.item() == pytest.approx(tensors["train_loss_step1"].item(), rel=1e-5)
-    (loss / tokens.shape[0]).backward()
-    ours = dict(model.named_parameters())
+    torch.manual_seed(0)
+    loss, grads = training_step(model.train(), tensors)
+    reference, _, _ = load_case(case)
+    torch.manual_seed(0)
+    loss64, grads64 = training_step(reference.double().train(), tensors)
+    expected_loss = tensors["train_loss_step1"]
+    assert_close(loss.reshape(1), expected_loss, 1e-5 * abs(expected_loss.item()), (loss - loss64).abs().item(), "loss")
     for i, name in enumerate(json.loads(meta["grad_names"])):
-        grad = ours[official_name_to_ours(CASES[case], name)].grad
-        assert grad is not None, name
+        ours = official_name_to_ours(CASES[case], name)
+        assert ours in grads, name
+        grad, grad64 = grads[ours], grads64[ours]
         probe = torch.from_numpy(golden_weights.golden_tensor("probe:" + name, list(grad.shape), 1.0)).double()
-        norm = tensors["grad_norm"][i].item()
-        assert grad.double().norm().item() == pytest.approx(norm, rel=1e-3, abs=1e-7), name
-        assert (grad.double() * probe).sum().item() == pytest.approx(
-            tensors["grad_probe"][i].item(), rel=1e-3, abs=1e-6 * max(norm, 1e-3)
-        ), name
-    emb = ours["inputs.puzzle_emb"].grad.double()
-    assert torch.allclose(emb, tensors["puzzle_emb_grad"], rtol=1e-3, atol=1e-7)
+        norm = tensors["grad_norm"][i].reshape(1)
+        noise = (grad - grad64).norm().item()
+        assert_close(grad.norm().reshape(1), norm, 1e-3 * norm.item() + 1e-7, noise, f"{name} gradient norm")
+        projection = (grad * probe).sum().reshape(1)
+        projection_noise = ((grad - grad64) * probe).sum().abs().item()
+        floor = 1e-3 * abs(tensors["grad_probe"][i].item()) + 1e-6 * max(norm.item(), 1e-3)
+        assert_close(projection, tensors["grad_probe"][i].reshape(1), floor, projection_noise, f"{name} projection")
+    emb, emb64 = grads["inputs.puzzle_emb"], grads64["inputs.puzzle_emb"]
+    expected_emb = tensors["puzzle_emb_grad"]
+    floor = 1e-3 * expected_emb.abs().max().item()
+    assert_close(emb, expected_emb, floor, (emb - emb64).abs().max().item(), "puzzle embedding gradient")
 
 
 def test_an_official_checkpoint_file_converts_into_a_working_agent(tmp_path):
