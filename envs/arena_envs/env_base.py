@@ -1,8 +1,12 @@
 """What every family's Gymnasium env shares: options as a dataclass config, the puzzle set, the puzzle chosen at
-reset, text rendering, and the whole answer mode (submit a full answer or abstain, judged by the verifier).
+reset, rendering, and the whole answer mode (submit a full answer or abstain, judged by the verifier).
 
-A family subclasses :class:`PuzzleEnv` once (config class, loader, observation space, info, text rendering) and
-then adds ``AnswerEnv`` for answer mode and its own step mode.
+A family subclasses :class:`PuzzleEnv` once (config class, loader, observation space, info, text rendering and
+picture) and then adds ``AnswerEnv`` for answer mode and its own step mode.
+
+Render modes: ``"ansi"`` returns the family's text board, ``"human"`` prints it, ``"rgb_array"`` returns a
+picture of the board, uint8 [H, W, 3], drawn by ``arena_envs.rendering`` (one size for the whole life of an
+env, so ``gymnasium.wrappers.RecordVideo`` can record it; see docs/rendering.md).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ def is_integer(value: Any) -> bool:
 
 
 class PuzzleEnv(gym.Env[np.ndarray, Any]):
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 4}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 4}
     config_cls: ClassVar[type]
     answer_env_id: ClassVar[str]  # the id the puzzles are keyed by (step envs share the answer env's data)
     load_set: ClassVar[Callable[..., PuzzleSet]]
@@ -54,6 +58,10 @@ class PuzzleEnv(gym.Env[np.ndarray, Any]):
         return {"puzzle_id": self.puzzle.id, "index": self._index}
 
     def _render_text(self) -> str:
+        raise NotImplementedError
+
+    def _render_rgb(self) -> np.ndarray:
+        """Family hook: the board as a picture, uint8 [H, W, 3] (see ``arena_envs.rendering``)."""
         raise NotImplementedError
 
     @property
@@ -85,7 +93,9 @@ class PuzzleEnv(gym.Env[np.ndarray, Any]):
             raise ValueError(f"action {action!r} is not in {self.action_space}: use an integer in 0..{n - 1}")
         return int(action)
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return self._render_rgb()
         text = self._render_text()
         if self.render_mode == "human":
             print(text)

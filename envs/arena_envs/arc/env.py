@@ -5,6 +5,10 @@ the demonstration pairs and every test input.
 action: ``{"grid": int8 [30, 30] (-1 outside the answer), "abstain": 0|1}``, or a list with one grid per test
 input (any sizes up to 30x30), or None to abstain. Reward 1.0 when every test output matches; two attempts by
 default (the official rule).
+
+Rendering (``render_mode=``): ``"ansi"`` the board's digits, ``"human"`` prints them, ``"rgb_array"`` a picture
+(uint8 [367, 758, 3]) in the ARC palette: the first test input on the left and, on the right, the accepted
+answer's first grid (a grey '?' until an answer is accepted), each centred in a fixed-size panel.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from arena_envs.answers import as_array
 from arena_envs.arc.data import ArcSet, load_set
 from arena_envs.config import ConfigError
 from arena_envs.env_base import AnswerEnv
+from arena_envs.rendering import arc_rgb
 
 SIDE = 30
 
@@ -95,6 +100,10 @@ class _ArcAnswerEnv(AnswerEnv):
     def _render_text(self) -> str:
         g = crop(self._board)
         return "\n".join(" ".join(str(int(v)) for v in row) for row in g)
+
+    def _render_rgb(self) -> np.ndarray:
+        solved = any(v["ok"] for v in self._verdicts)  # the board holds the answer once one is accepted
+        return arc_rgb(np.asarray(self.puzzle.grid), crop(self._board) if solved else None)
 
 
 class ArcAgi1Env(_ArcAnswerEnv):

@@ -12,6 +12,10 @@ Step mode (``arena/MazeHardStep-v0``), for RL with MaskablePPO
     dense reward from the rules: +1/L* for a move one step closer to G (by BFS distance), -1/L* for any other
     legal move; reaching G ends the episode with +1 more when the path is shortest. A masked move ends the
     episode with -1; a head with no legal move ends it with 0.
+
+Rendering (``render_mode=``): ``"ansi"`` the ``# SGo`` text with coordinates, ``"human"`` prints it,
+``"rgb_array"`` a picture (uint8 [H, W, 3]; 24-pixel cells at 30x30, up to 32 for small mazes): walls dark,
+open cells white, the path orange, S green and G red.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from arena_envs.maze.data import MazeSet, load_set
 from arena_envs.maze.grid import GOAL, OPEN, PATH, START, coerce_maze
 from arena_envs.maze.render import render_maze
 from arena_envs.maze.search import bfs
+from arena_envs.rendering import maze_rgb
 
 MOVES = ((-1, 0), (0, -1), (0, 1), (1, 0))
 
@@ -61,6 +66,9 @@ class _MazeEnvBase(PuzzleEnv):
 
     def _render_text(self) -> str:
         return render_maze(self._board)
+
+    def _render_rgb(self) -> np.ndarray:
+        return maze_rgb(self._board)
 
 
 class MazeAnswerEnv(AnswerEnv, _MazeEnvBase):

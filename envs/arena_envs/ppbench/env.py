@@ -19,6 +19,11 @@ Step mode (``arena/PPBenchStep-v0``), for RL with MaskablePPO
     that more moves cannot fix, as opposed to one an unfinished board fails (pzpr's "+" checks: empty cells,
     dead ends). A masked action or a move pzpr refuses costs ``rule_penalty`` and changes nothing.
     Episodes are truncated after ``max_steps`` (default: 2 x the writable positions + 10).
+
+Rendering (``render_mode=``): ``"ansi"`` the text board of ``layout.render_text``, ``"human"`` prints it,
+``"rgb_array"`` a picture (uint8 [H, W, 3], sized for the set's largest board, this one in its top-left
+corner): clue numbers black, shaded cells dark, numbers entered blue, given borders black, drawn borders blue,
+lines green.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from arena_envs.ppbench import layout
 from arena_envs.ppbench.data import PPBenchSet, load_set
 from arena_envs.ppbench.verifier import is_moves
 from arena_envs.protocol import Verdict
+from arena_envs.rendering import ppbench_rgb
 
 OBS_HIGH = np.iinfo(np.int16).max
 
@@ -89,6 +95,12 @@ class _PPBenchBase(PuzzleEnv):
 
     def _render_text(self) -> str:
         return layout.render_text(np.asarray(self.puzzle.grid), self._answer)
+
+    def _render_rgb(self) -> np.ndarray:
+        m = self.puzzle.meta
+        return ppbench_rgb(
+            np.asarray(self.puzzle.grid), self._answer, self.canvas, pid=m["pid"], number_entry=m["number_entry"]
+        )
 
 
 class PPBenchAnswerEnv(AnswerEnv, _PPBenchBase):

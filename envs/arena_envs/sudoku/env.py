@@ -14,6 +14,10 @@ Step mode (``arena/SudokuExtremeStep-v0``), for RL with sb3-contrib's MaskablePP
     perfect fill sums to 1), -1 and the end for a placement that breaks one (or targets a filled cell),
     +1 more when the board is complete and valid; an episode also ends, reward 0, at a dead end (an
     empty cell with no legal digit left).
+
+Rendering (``render_mode=``): ``"ansi"`` the boxed text board, ``"human"`` prints it, ``"rgb_array"`` a picture
+(uint8 [H, W, 3], 32-pixel cells): given digits black on grey, placed digits blue, cells whose digit repeats in
+their row, column or box tinted red, thick lines around boxes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from gymnasium import spaces
 from arena_envs.config import ConfigError
 from arena_envs.env_base import AnswerEnv, PuzzleEnv
 from arena_envs.protocol import Verdict
+from arena_envs.rendering import sudoku_rgb
 from arena_envs.sudoku.data import SudokuSet, load_set
 from arena_envs.sudoku.render import render_board
 from arena_envs.sudoku.solver import tables
@@ -66,6 +71,9 @@ class _SudokuEnvBase(PuzzleEnv):
 
     def _render_text(self) -> str:
         return render_board(self._board, self.shape)
+
+    def _render_rgb(self) -> np.ndarray:
+        return sudoku_rgb(self._board, self.puzzle.grid, self.shape.box_rows, self.shape.box_cols)
 
 
 class SudokuAnswerEnv(AnswerEnv, _SudokuEnvBase):
