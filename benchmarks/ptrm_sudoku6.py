@@ -4,10 +4,10 @@
     python benchmarks/ptrm_sudoku6.py --retrain    # train the TRM again first (about 2.5 minutes)
     python benchmarks/ptrm_sudoku6.py --limit 200  # a quicker look
 
-The TRM is ``checkpoints/trm-mlp-sudoku6-cpu/model.safetensors``: TRM-MLP at width 64 (RECIPE below, 1,000
-optimiser steps, EMA weights) on the 2,000 generated 6x6 training puzzles. On the first ``--limit`` puzzles
-of the 6x6 test split (generated with the same seed, disjoint from training) it evaluates, through the
-harness and the env's verifier:
+The TRM is ``checkpoints/trm-mlp-sudoku6-cpu/model.safetensors``: TRM-MLP at width 64 (the preset
+``trm-sudoku6-cpu`` of ``arena_agents.recursive.presets``: 1,000 optimiser steps, EMA weights) on the 2,000
+generated 6x6 training puzzles. On the first ``--limit`` puzzles of the 6x6 test split (generated with the
+same seed, disjoint from training) it evaluates, through the harness and the env's verifier:
 
 * ``trm`` k=1: the TRM's own answer (pass@1), at its training depth (4 supervision steps) and at 16;
 * ``trm`` k=16: the TRM on 16 symmetries of each puzzle (digit, band/stack, row/column permutations mapped
@@ -28,7 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from arena_agents.recursive.train import make_train_config, train
+from arena_agents.recursive.presets import PRESETS
+from arena_agents.recursive.train import train
 from arena_agents.registry import make_agent
 from arena_envs.registry import make_puzzle_set
 from arena_harness import ResultStore, RunOptions, evaluate
@@ -37,28 +38,8 @@ from arena_harness.metrics import clopper_pearson_interval
 ROOT = Path(__file__).resolve().parents[1]
 CHECKPOINT = ROOT / "checkpoints" / "trm-mlp-sudoku6-cpu"
 RESULTS = ROOT / "benchmarks" / "results" / "ptrm-sudoku6.json"
-ENV, DATA = "arena/SudokuExtreme-v0", {"size": 6, "count": 2000}
-RECIPE = {
-    "mlp_mixer": True,
-    "hidden": 64,
-    "heads": 4,
-    "n_latent": 2,
-    "t_cycles": 2,
-    "max_steps": 4,
-    "prefix_len": 1,
-    "global_batch": 64,
-    "steps": 1000,
-    "lr": 3e-3,
-    "lr_warmup": 100,
-    "weight_decay": 0.1,
-    "puzzle_emb_lr": 1e-3,
-    "puzzle_emb_weight_decay": 0.1,
-    "ema": 0.99,
-    "log_every": 100,
-    "eval_every": 1000,
-    "eval_limit": 1000,
-    "checkpoint_every": 1000,
-}
+PRESET = PRESETS["trm-sudoku6-cpu"]  # the recipe: `arena train --preset trm-sudoku6-cpu`
+ENV, DATA, RECIPE = PRESET.env, dict(PRESET.env_options), PRESET.settings()
 K = 16
 RUNS = [  # (label, agent spec with CK for the checkpoint, k)
     ("TRM", "trm:CK", 1),
@@ -74,9 +55,9 @@ RUNS = [  # (label, agent spec with CK for the checkpoint, k)
 
 
 def retrain() -> None:
-    """Train the TRM with RECIPE and copy its EMA weights and log into checkpoints/."""
+    """Train the TRM with the preset's recipe and copy its EMA weights and log into checkpoints/."""
     with tempfile.TemporaryDirectory() as tmp:
-        result = train(make_train_config("trm", ENV, RECIPE, DATA), Path(tmp) / "run", echo=print)
+        result = train(PRESET.config(), Path(tmp) / "run", echo=print)
         CHECKPOINT.mkdir(parents=True, exist_ok=True)
         shutil.copy(Path(tmp) / "run" / "model.safetensors", CHECKPOINT / "model.safetensors")
         shutil.copy(Path(tmp) / "run" / "log.jsonl", CHECKPOINT / "log.jsonl")

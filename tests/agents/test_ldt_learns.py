@@ -1,6 +1,6 @@
 """LDT actually learns, and stays sound: trained on a 2-core CPU, it solves held-out 4x4 Sudoku and 6x6 mazes
 through ``ldt:PATH`` and the harness, answering almost every puzzle and none wrongly. Mazes learn with the
-lattice-conditioned target (the shortest paths still in the lattice, ``training_targets``); see docs/ldt.md.
+lattice-conditioned target (the shortest paths still in the lattice, ``training_targets``); see docs/agents/ldt.md.
 
 Soundness is the model's own: the solver answers when its lattice is a full, contradiction-free assignment,
 and only afterwards does the env's verifier judge it; the harness counts the wrong answers.
@@ -12,47 +12,23 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from arena_agents.recursive.ldt_train import make_train_config, train  # noqa: E402
+from arena_agents.recursive.ldt_train import train  # noqa: E402
+from arena_agents.recursive.presets import PRESETS  # noqa: E402
 from arena_agents.registry import make_agent  # noqa: E402
 from arena_envs.registry import make_puzzle_set  # noqa: E402
 from arena_harness import ResultStore, RunOptions, evaluate  # noqa: E402
 
-SMALL = {
-    "dim": 64,
-    "heads": 4,
-    "layers": 2,
-    "loops": 8,
-    "log_every": 100,
-    "eval_every": 10_000,
-    "eval_limit": 50,
-    "eval_chains": 8,
-    "eval_max_rounds": 50,
-}
-STEPS_MAZE = 1500
-CASES = {
-    # env, env options, training settings, solver settings
-    "sudoku4": (
-        "arena/SudokuExtreme-v0",
-        {"size": 4, "count": 1000},
-        {"global_batch": 128, "steps": 400},
-        "chains=16,max_rounds=100",
-    ),
-    "maze6": (
-        "arena/MazeHard-v0",
-        {"size": 6, "count": 1000},
-        {"global_batch": 64, "steps": STEPS_MAZE, "max_solutions": 64},
-        "chains=16,max_rounds=100",
-    ),
-}
+CASES = {"sudoku4": "ldt-sudoku4-cpu", "maze6": "ldt-maze6-cpu"}  # `arena train --preset NAME`
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_ldt_learns_and_answers_held_out_puzzles_soundly(case, tmp_path):
-    env, data, settings, solver = CASES[case]
-    result = train(make_train_config("ldt", env, {**SMALL, **settings}, data), tmp_path / "run")
-    assert result.step == settings["steps"]
+    preset = PRESETS[CASES[case]]
+    env, data, solver = preset.env, dict(preset.env_options), preset.agent_options
+    result = train(preset.config(), tmp_path / "run")
+    assert result.step == preset.trainer["steps"]
     test_set = make_puzzle_set(env, split="test", **data)
     train_set = make_puzzle_set(env, split="train", **data)
     seen = {p.grid.tobytes() for p in train_set.puzzles}

@@ -11,42 +11,21 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from arena_agents.recursive.train import make_train_config, train  # noqa: E402
+from arena_agents.recursive.presets import PRESETS  # noqa: E402
+from arena_agents.recursive.train import train  # noqa: E402
 from arena_agents.registry import make_agent  # noqa: E402
 from arena_envs.registry import make_puzzle_set  # noqa: E402
 from arena_harness import ResultStore, RunOptions, evaluate  # noqa: E402
 from arena_harness.metrics import auroc  # noqa: E402
 
-ENV = "arena/SudokuExtreme-v0"
-DATA = {"size": 4, "count": 1000}
-RECIPE = {
-    # TRM-MLP (the paper's better Sudoku variant) at toy width; attention with 1-D RoPE learns 4x4 far slower
-    "mlp_mixer": True,
-    "hidden": 64,
-    "heads": 4,
-    "mixer_hidden": 64,
-    "n_latent": 2,
-    "t_cycles": 2,
-    "max_steps": 4,
-    "prefix_len": 1,
-    "global_batch": 64,
-    "steps": 600,
-    "lr": 3e-3,
-    "lr_warmup": 100,
-    "weight_decay": 0.1,
-    "puzzle_emb_lr": 1e-3,
-    "puzzle_emb_weight_decay": 0.1,
-    "ema": 0.99,
-    "log_every": 100,
-    "eval_every": 10_000,
-    "eval_limit": 500,
-}
+PRESET = PRESETS["trm-sudoku4-cpu"]  # TRM-MLP at toy width: `arena train --preset trm-sudoku4-cpu`
+ENV, DATA, RECIPE = PRESET.env, dict(PRESET.env_options), PRESET.settings()
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_trm_learns_4x4_sudoku_and_its_q_ranks_right_above_wrong(tmp_path):
-    result = train(make_train_config("trm", ENV, RECIPE, DATA), tmp_path / "run")
+    result = train(PRESET.config(), tmp_path / "run")
     assert result.step == RECIPE["steps"] and result.last_eval is not None
 
     train_set = make_puzzle_set(ENV, split="train", **DATA)

@@ -36,8 +36,9 @@ class ModelFamily:
     the agent class (``"module:Class"``, built from an agent_config) and its torch-free config dataclass.
     trainer / train_config: ``"module:function"`` of its training loop ``train(config, run_dir, *, restart,
     max_seconds, echo)`` and of ``make_train_config(model, env, options, env_options)``; None = not trainable
-    (``arena train --model`` offers the families that have one). test_options: model settings small enough
-    for the test suite's smoke runs.
+    (``arena train --model`` offers the families that have one). train_settings: ``"module:Class"`` of the run
+    config dataclass that ``make_train_config`` returns (``arena train --help`` lists its fields). test_options:
+    model settings small enough for the test suite's smoke runs.
     """
 
     name: str
@@ -50,6 +51,7 @@ class ModelFamily:
     codec: str = "arena_agents.recursive.data:codec_for"
     trainer: str | None = None
     train_config: str | None = None
+    train_settings: str | None = None
     test_options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -95,6 +97,7 @@ def families_trained_by(trainer: str) -> list[str]:
 # The deep-supervision trainer of TRM, HRM and any other RecursiveModel (arena_agents.recursive.train).
 DEEP_SUPERVISION = "arena_agents.recursive.train:train"
 DEEP_SUPERVISION_CONFIG = "arena_agents.recursive.train_config:make_train_config"
+DEEP_SUPERVISION_SETTINGS = "arena_agents.recursive.train_config:TrainConfig"
 
 
 register_family(
@@ -106,6 +109,7 @@ register_family(
         network="arena_agents.recursive.trm:TRM",
         trainer=DEEP_SUPERVISION,
         train_config=DEEP_SUPERVISION_CONFIG,
+        train_settings=DEEP_SUPERVISION_SETTINGS,
         test_options=MappingProxyType(
             {"hidden": 16, "heads": 2, "n_latent": 1, "t_cycles": 2, "max_steps": 3, "prefix_len": 2}
         ),
@@ -120,6 +124,7 @@ register_family(
         network="arena_agents.recursive.hrm:HRM",
         trainer=DEEP_SUPERVISION,
         train_config=DEEP_SUPERVISION_CONFIG,
+        train_settings=DEEP_SUPERVISION_SETTINGS,
         test_options=MappingProxyType(
             {"hidden": 16, "heads": 2, "h_layers": 1, "l_layers": 1, "h_cycles": 2, "l_cycles": 2, "max_steps": 3}
         ),
@@ -146,6 +151,7 @@ register_family(
         codec="arena_agents.recursive.lattice:lattice_codec_for",
         trainer="arena_agents.recursive.ldt_train:train",
         train_config="arena_agents.recursive.ldt_train:make_train_config",
+        train_settings="arena_agents.recursive.ldt_train:LDTTrainConfig",
         test_options=MappingProxyType({"dim": 32, "heads": 4, "layers": 2, "loops": 4}),
     )
 )

@@ -30,19 +30,19 @@ from arena_agents.recursive.layers import Block, Linear, PuzzleInput, RotaryEmbe
 
 @dataclass(frozen=True)
 class HRMConfig:
-    vocab_size: int = 11
-    seq_len: int = 81
-    hidden: int = 512
-    heads: int = 8
+    vocab_size: int = 11  # from the env: Sudoku PAD, blank, digits; Maze 6
+    seq_len: int = 81  # from the env: grid cells
+    hidden: int = 512  # D
+    heads: int = 8  # attention heads
     h_layers: int = 4  # blocks in f_H
     l_layers: int = 4  # blocks in f_L
     expansion: float = 4.0  # SwiGLU width factor
-    h_cycles: int = 2
-    l_cycles: int = 2
+    h_cycles: int = 2  # f_H updates per ACT step
+    l_cycles: int = 2  # f_L updates per f_H update
     max_steps: int = 16  # ACT steps (evaluation always runs all of them)
-    prefix_len: int = 1
-    num_puzzle_ids: int = 1
-    rope_base: float = 10000.0
+    prefix_len: int = 1  # puzzle-embedding prefix tokens
+    num_puzzle_ids: int = 1  # Sudoku/Maze: one shared prefix
+    rope_base: float = 10000.0  # 1-D RoPE base
     halt_loss_weight: float = 0.5  # weight of the halting and continue BCE terms in the loss
 
     def __post_init__(self) -> None:

@@ -43,21 +43,21 @@ from torch import nn
 class LDTConfig:
     channels: int = 9  # C: Sudoku digits, or Maze's 5 (wall, free, start, goal, path)
     grid: int = 9  # n: the grid is n x n, S = n * n cells
-    dim: int = 128  # D
-    layers: int = 4
-    heads: int = 4
-    ffn_mult: int = 4
-    dropout: float = 0.1
+    dim: int = 128  # D (Maze runs: 192 unless set)
+    layers: int = 4  # pre-norm blocks in the backbone
+    heads: int = 4  # attention heads
+    ffn_mult: int = 4  # GELU feed-forward width factor
+    dropout: float = 0.1  # in training
     loops: int = 16  # shared-weight loops inside one model call
     positions: str = "learned"  # "learned" row + column embeddings (Sudoku) | "rope2d" (Maze)
-    rope_base: float = 10000.0
+    rope_base: float = 10000.0  # 2-D RoPE base (rope2d)
     keep_threshold: float = 0.10  # kill an alive bit whose keep probability is below this (Maze 0.5)
     conflict_threshold: float = 0.6  # the conflict head fires above this at evaluation (Maze 0.53)
-    branch_temperature: float = 1.5
+    branch_temperature: float = 1.5  # softmax temperature of the value picked when branching
     pos_weight: float = 4.0  # w+: BCE weight of bits that stay (current AND solution)
     neg_weight: float = 0.5  # w-: BCE weight of bits that must die
-    value_weight: float = 0.2
-    conflict_weight: float = 0.1
+    value_weight: float = 0.2  # weight of the value-head CE
+    conflict_weight: float = 0.1  # weight of the conflict-head BCE
 
     def __post_init__(self) -> None:
         if self.dim % self.heads:

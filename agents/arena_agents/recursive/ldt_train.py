@@ -47,7 +47,7 @@ from arena_agents.recursive.ldt import LDT, LDTConfig, branch, deduce, training_
 from arena_agents.recursive.ldt_agent import LatticeSolver, call_under_symmetry, random_symmetries
 from arena_agents.recursive.optim import lr_factor
 from arena_agents.recursive.runlog import RunLog
-from arena_agents.recursive.train import TrainResult
+from arena_agents.recursive.train import TimeLimit, TrainResult
 from arena_agents.recursive.train_config import split_options
 from arena_envs.config import ConfigError, build_config
 from arena_envs.maze.grid import GOAL, START
@@ -89,8 +89,8 @@ class LDTTrainConfig:
     env: str = "arena/SudokuExtreme-v0"
     env_options: dict[str, Any] = field(default_factory=dict)
     model_options: dict[str, Any] = field(default_factory=dict)  # overrides of LDTConfig
-    train_split: str = "train"
-    eval_split: str = "test"
+    train_split: str = "train"  # the env split trained on
+    eval_split: str = "test"  # the env split evaluated on (held out)
     eval_limit: int | None = 200  # held-out puzzles per evaluation (None = the whole split)
     steps: int | None = None  # Sudoku 4,000, Maze 20,000
     global_batch: int | None = None  # Sudoku 512, Maze 192
@@ -99,22 +99,22 @@ class LDTTrainConfig:
     hint_fraction: float | None = None  # samples with true digits filled in (Sudoku 0.55, Maze 0)
     max_solutions: int | None = None  # solutions kept per sample (Sudoku 1, its unique one; Maze 256 shortest paths)
     max_age: int = 100  # solver rounds a pool entry may live
-    lr: float = 3e-3
-    betas: tuple[float, float] = (0.9, 0.95)
-    weight_decay: float = 0.1
-    warmup_fraction: float = 0.1
-    lr_min_ratio: float = 0.01
-    grad_clip: float = 1.0
+    lr: float = 3e-3  # AdamW peak learning rate
+    betas: tuple[float, float] = (0.9, 0.95)  # AdamW betas
+    weight_decay: float = 0.1  # AdamW weight decay
+    warmup_fraction: float = 0.1  # share of the steps in linear warmup, then cosine
+    lr_min_ratio: float = 0.01  # cosine floor as a fraction of lr
+    grad_clip: float = 1.0  # max global gradient norm
     train_conflict_threshold: float = 0.5  # the conflict head's threshold while advancing the pool
-    augment: bool = True
-    seed: int = 0
-    device: str = "auto"
-    log_every: int = 50
-    eval_every: int = 1000
-    checkpoint_every: int = 1000
-    keep_checkpoints: int = 2
-    eval_chains: int = 16
-    eval_max_rounds: int = 200
+    augment: bool = True  # a random symmetry per sample and per pool step
+    seed: int = 0  # weights, samples and every draw of the pool
+    device: str = "auto"  # "auto" | "cpu" | "cuda" | "cuda:N"
+    log_every: int = 50  # steps between log lines (the first step of a run is logged too)
+    eval_every: int = 1000  # steps between solver evaluations (and at the end)
+    checkpoint_every: int = 1000  # steps between checkpoints (and at the end or a --max-minutes stop)
+    keep_checkpoints: int = 2  # newest checkpoints kept
+    eval_chains: int = 16  # solver chains per puzzle in the trainer's evaluation
+    eval_max_rounds: int = 200  # solver rounds before abstaining in the trainer's evaluation
 
     def __post_init__(self) -> None:
         checks = {
@@ -164,7 +164,7 @@ def make_train_config(
 ) -> LDTTrainConfig:
     """A config from flat ``key=value`` options: LDTConfig keys go to the model, the rest to the run."""
     model_keys = {f.name for f in dataclasses.fields(LDTConfig)}
-    run = split_options(options, model_keys, {f.name for f in dataclasses.fields(LDTTrainConfig)})
+    run = split_options(options, model_keys, {f.name for f in dataclasses.fields(LDTTrainConfig)}, model)
     return build_config(LDTTrainConfig, {"model": model, "env": env, "env_options": dict(env_options), **run})
 
 
@@ -413,7 +413,10 @@ def train(
     max_seconds: float | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> TrainResult:
-    """Train (or resume) an LDT run in ``run_dir``; one process (no data parallel)."""
+    """Train (or resume) an LDT run in ``run_dir``; one process (no data parallel). ``max_seconds`` limits the
+    wall time of this call as in :func:`arena_agents.recursive.train.train`: checked after every step, a stop
+    saves a checkpoint and skips the final evaluation."""
+    deadline = TimeLimit(max_seconds)
     report = echo or (lambda _msg: None)
     run_dir = Path(run_dir)
     if restart:
@@ -434,15 +437,16 @@ def train(
         )
     started = window = time.perf_counter()
     sums: dict[str, float] = {}
-    count, last_eval, stop = 0, None, False
+    count, last_eval, stop, first_step = 0, None, False, trainer.step + 1
     while trainer.step < c.steps and not stop:
+        step_started = time.perf_counter()
         for k, v in trainer.train_step().items():
             sums[k] = sums.get(k, 0.0) + v
         count += 1
         step = trainer.step
-        stop = max_seconds is not None and time.perf_counter() - started > max_seconds
+        stop = deadline.expired(time.perf_counter() - step_started) and step < c.steps  # every step
         final = step == c.steps or stop
-        if step % c.log_every == 0 or final:
+        if step % c.log_every == 0 or final or step == first_step:  # the first step at once
             entry = {
                 "step": step,
                 **{k: v / count for k, v in sums.items()},
@@ -456,7 +460,7 @@ def train(
                 f"solved {entry['solved']:.3f}  {entry['samples_per_second']:.0f} samples/s"
             )
             sums, count, window = {}, 0, time.perf_counter()
-        if step % c.eval_every == 0 or final:
+        if not stop and (step % c.eval_every == 0 or final):  # not after a time stop
             last_eval = trainer.evaluate()
             log.write({"eval": True, **last_eval})
             report(
@@ -465,4 +469,6 @@ def train(
             )
         if step % c.checkpoint_every == 0 or final:
             trainer.save_checkpoint(last_eval)
+    if stop:
+        report(deadline.report(trainer.step, c.steps))
     return TrainResult(run_dir, trainer.step, last_eval, log.entries)

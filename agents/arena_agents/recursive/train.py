@@ -364,13 +364,15 @@ def train(
     """Train (or resume) a run in ``run_dir``; under ``torchrun`` every process calls this.
 
     Resumes from ``run_dir/latest`` when it exists (settings must match, except those in
-    ``RESUMABLE_CHANGES``). ``max_seconds`` stops early, after a checkpoint, once that much wall time has
-    passed (checked after every step) — the step count then depends on the machine.
+    ``RESUMABLE_CHANGES``). ``max_seconds`` limits the wall time of this call (data loading included): after
+    every optimiser step, once the next step would end past it, the run stops with a checkpoint and without the
+    final evaluation (rerun to resume) — the step count then depends on the machine.
     """
+    deadline = TimeLimit(max_seconds)
     info = DistInfo.from_environment()
     owns_group = init_process_group(info, config.device)
     try:
-        return _train(config, Path(run_dir), info, restart, max_seconds, echo)
+        return _train(config, Path(run_dir), info, restart, deadline, echo)
     finally:
         if owns_group:
             torch.distributed.destroy_process_group()
@@ -386,12 +388,34 @@ def _start(config: TrainConfig, run_dir: Path, info: DistInfo, restart: bool) ->
     return Trainer(config, run_dir, info)
 
 
+class TimeLimit:
+    """``--max-minutes``: a wall-clock budget from construction, checked after every optimiser step.
+
+    ``expired(step_seconds)`` is true once the budget is spent or the next step (as long as the last one) would
+    end past it, so a run with slow steps stops before its limit rather than one step after it."""
+
+    def __init__(self, max_seconds: float | None) -> None:
+        self.max_seconds, self.started = max_seconds, time.perf_counter()
+
+    def expired(self, step_seconds: float = 0.0) -> bool:
+        if self.max_seconds is None:
+            return False
+        return time.perf_counter() - self.started + step_seconds > self.max_seconds
+
+    def report(self, step: int, total: int) -> str:
+        minutes = (time.perf_counter() - self.started) / 60
+        return (
+            f"stopped by --max-minutes {self.max_seconds / 60:g} after {minutes:.2f} min at step {step} of {total}, "
+            "with a checkpoint (no final evaluation); run the same command again to resume"
+        )
+
+
 def _train(
     config: TrainConfig,
     run_dir: Path,
     info: DistInfo,
     restart: bool,
-    max_seconds: float | None,
+    deadline: TimeLimit,
     echo: Callable[[str], None] | None,
 ) -> TrainResult:
     report = echo if echo is not None and info.is_main else (lambda _msg: None)
@@ -409,18 +433,20 @@ def _train(
             f"{trainer.total_steps} steps" + (f" over {info.world_size} processes" if info.world_size > 1 else "")
         )
     started = window_start = time.perf_counter()
-    window_steps, sums, last_eval, stop = 0, {}, None, False
+    window_steps, sums, last_eval, stop, first_step = 0, {}, None, False, trainer.step + 1
     while trainer.step < trainer.total_steps and not stop:
         # ---- one optimiser step; metrics are sums over this process's slots ----
+        step_started = time.perf_counter()
         for k, v in trainer.train_step().items():
             sums[k] = sums.get(k, 0.0) + v
         window_steps += 1
         step = trainer.step
-        if max_seconds is not None:
-            stop = any_process(time.perf_counter() - started > max_seconds, info, trainer.device)
+        if deadline.max_seconds is not None:  # every step: a slow configuration must not run far past the limit
+            expired = deadline.expired(time.perf_counter() - step_started)  # train_step synchronised (float(loss))
+            stop = any_process(expired, info, trainer.device) and step < trainer.total_steps
         final = step == trainer.total_steps or stop
-        # ---- log: per-sample means over the window, summed over processes ----
-        if step % config.log_every == 0 or final:
+        # ---- log: per-sample means over the window, summed over processes (the first step at once) ----
+        if step % config.log_every == 0 or final or step == first_step:
             if trainer.device.type == "cuda":
                 torch.cuda.synchronize(trainer.device)
             entry = _log_entry(
@@ -438,8 +464,8 @@ def _train(
                 f"halt@{entry['mean_halt_steps']:.1f}  {entry['samples_per_second']:.0f} samples/s"
             )
             sums, window_start, window_steps = {}, time.perf_counter(), 0
-        # ---- evaluate the EMA weights on held-out puzzles (main process) ----
-        if step % config.eval_every == 0 or final:
+        # ---- evaluate the EMA weights on held-out puzzles (main process; not after a time stop) ----
+        if not stop and (step % config.eval_every == 0 or final):
             if info.is_main:
                 last_eval = trainer.evaluate()
                 log.write({"eval": True, **last_eval})
@@ -450,6 +476,8 @@ def _train(
             barrier(info)
         if step % config.checkpoint_every == 0 or final:
             trainer.save_checkpoint(last_eval)
+    if stop:
+        report(deadline.report(trainer.step, trainer.total_steps))
     return TrainResult(run_dir, trainer.step, last_eval, log.entries)
 
 

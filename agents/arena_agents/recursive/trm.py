@@ -31,7 +31,7 @@ class TRMConfig:
     vocab_size: int = 11  # Sudoku: PAD, blank, digits 1..9
     seq_len: int = 81  # S
     hidden: int = 512  # D
-    heads: int = 8
+    heads: int = 8  # attention heads (TRM-MLP: unused by the mixer)
     layers: int = 2  # blocks in the single network
     expansion: float = 4.0  # SwiGLU width factor (before the 2/3 and the rounding to 256)
     n_latent: int = 6  # n: latent updates per cycle (6 Sudoku, 4 Maze/ARC)
@@ -41,7 +41,7 @@ class TRMConfig:
     num_puzzle_ids: int = 1  # Sudoku/Maze: one shared prefix; ARC: one per augmented task
     mlp_mixer: bool = False  # TRM-MLP: a SwiGLU over the sequence instead of attention (no positions)
     mixer_hidden: int | None = None  # TRM-MLP mixer width; None = the published rule, swiglu_hidden(L)
-    rope_base: float = 10000.0
+    rope_base: float = 10000.0  # 1-D RoPE base (attention only)
     halt_loss_weight: float = 0.5  # weight of the halting BCE in the loss
 
     def __post_init__(self) -> None:
