@@ -51,8 +51,9 @@ def _fmt(x: Any, digits: int = 3) -> str:
 
 
 def format_table(summaries: Sequence[Any]) -> str:
-    """A plain-text table, one row per agent."""
-    from arena_harness.summary import agent_label
+    """A plain-text table, one row per agent (a long agent spec is shown by its short display name; the JSON
+    summary keeps the full spec)."""
+    from arena_harness.summary import display_name
 
     head = [
         "agent",
@@ -69,7 +70,7 @@ def format_table(summaries: Sequence[Any]) -> str:
     ]
     rows = [
         [
-            agent_label(s.agent_name, s.agent_config),
+            display_name(s.agent_name, s.agent_config, s.agent_hash),
             str(s.n_puzzles),
             str(s.k),
             _fmt(s.pass_at_1),
@@ -105,6 +106,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         limit=args.limit,
         shard=Shard.parse(args.shard),
         progress=not args.no_progress,
+        retry_failed=not args.no_retry_failed,
     )
     env_options = _parse_env_options(args.env_option)
     if args.data is not None:
@@ -119,6 +121,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with ResultStore(args.db) as store:
         for agent in agents:
             result = evaluate(puzzle_set, agent, store, options, agent_kind=agent_kind(agent))
+            if result.retried:
+                print(f"{agent.name}: asked again for {result.retried} failed candidates", file=sys.stderr)
             s = result.summary
             summaries.append(s)
             slug = f"{s.env_id.replace('/', '_')}__{s.split}__{s.agent_name}__{s.agent_hash}"
@@ -135,8 +139,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from arena_agents.recursive.families import get_family, load_object
+    from arena_agents.recursive.presets import format_presets, get_preset
+    from arena_envs.config import ConfigError
 
-    family = get_family(args.model, trainable=True)
+    if args.list_presets:
+        print(format_presets())
+        print("\narena train --preset NAME [-s KEY=VALUE ...]; docs/training.md has each recipe and its result")
+        return 0
+    preset = get_preset(args.preset) if args.preset is not None else None
+    if preset is not None and args.model is not None and args.model != preset.family:
+        raise ConfigError(f"preset {preset.name!r} trains {preset.family!r}, not {args.model!r}; drop --model")
+    model = args.model or (preset.family if preset is not None else "trm")
+    family = get_family(model, trainable=True)
     try:
         make_train_config = load_object(family.train_config)
         train = load_object(family.trainer)
@@ -150,11 +164,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     for key in ("steps", "global_batch", "device", "seed"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
-    env_options = _parse_env_options(args.env_option)
+    env_options = {**(preset.env_options if preset is not None else {}), **_parse_env_options(args.env_option)}
     if args.data is not None:
         env_options["data"] = args.data
-    config = make_train_config(args.model, args.env, options, env_options)
-    out = args.out or f"runs/train/{args.model}"
+    env = args.env or (preset.env if preset is not None else DEFAULT_ENV)
+    if preset is not None:
+        options = preset.settings(options)  # the command line's values replace the preset's
+    config = make_train_config(model, env, options, env_options)
+    if preset is not None:
+        main_echo(f"preset {preset.name}: {preset.description}; expected: {preset.expected}")
+    out = args.out or f"runs/train/{preset.name if preset is not None else model}"
     result = train(
         config, out, restart=args.restart, max_seconds=args.max_minutes and args.max_minutes * 60, echo=main_echo
     )
@@ -162,8 +181,30 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0  # under torchrun only the first process reports
     if result.last_eval is not None:
         print(json.dumps(result.last_eval, indent=2))
-    print(f"run: {out} (log.jsonl, checkpoints; evaluate with --agent {args.model}:{out})", file=sys.stderr)
+    agent = f"{model}:{out}" + (f",{preset.agent_options}" if preset is not None and preset.agent_options else "")
+    print(f"run: {out} (log.jsonl, checkpoints; evaluate with --agent {agent})", file=sys.stderr)
     return 0
+
+
+class _TrainHelp(argparse.Action):
+    """``arena train --help``: the options, then every trainer and model key with its default (torch is
+    imported only here, so other commands stay light)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None):
+        try:
+            from arena_agents.recursive.presets import PRESETS
+            from arena_agents.recursive.train_config import settings_help
+
+            parser.epilog = settings_help() + f"\n\npresets (--preset NAME; --list-presets): {', '.join(PRESETS)}"
+        except ImportError as exc:
+            parser.epilog = (
+                f"(the -s keys are listed once torch is installed: pip install 'puzzle-arena[models]'; {exc})"
+            )
+        parser.print_help()
+        parser.exit()
 
 
 def cmd_envs(args: argparse.Namespace) -> int:
@@ -197,6 +238,15 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_view(args: argparse.Namespace) -> int:
+    from arena_harness.viewer import write_run_view
+
+    path = write_run_view(args.db, args.run, args.out, limit=args.limit)
+    print(f"run viewer: {path.resolve().as_uri()} (static; opens with no server)", file=sys.stderr)
+    print(path)
+    return 0
+
+
 def build_parser(
     extend: Callable[[argparse._SubParsersAction], None] | None = None,
 ) -> argparse.ArgumentParser:
@@ -225,11 +275,25 @@ def build_parser(
     ev.add_argument("--out", default=DEFAULT_OUT, help=f"directory for summary JSON (default {DEFAULT_OUT})")
     ev.add_argument("--json", action="store_true", help="print summaries as JSON instead of a table")
     ev.add_argument("--no-progress", action="store_true")
+    ev.add_argument(
+        "--no-retry-failed",
+        action="store_true",
+        help="keep stored failed candidates (errors) as results; by default a rerun asks for them again",
+    )
     ev.set_defaults(func=cmd_eval)
 
-    tr = sub.add_parser("train", help="train a recursive model (TRM, HRM, ...) on an environment's training split")
-    tr.add_argument("--model", choices=trainable_families(), default="trm")
-    tr.add_argument("--env", default=DEFAULT_ENV)
+    tr = sub.add_parser(
+        "train",
+        help="train a recursive model (TRM, HRM, ...) on an environment's training split",
+        description="Train a recursive model; --preset NAME applies a whole recipe (--list-presets lists them).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    tr.add_argument("-h", "--help", action=_TrainHelp, help="show this help with every -s key and its default")
+    tr.add_argument("--preset", default=None, help="a named recipe: env, env options, model and trainer settings")
+    tr.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+    tr.add_argument("--model", choices=trainable_families(), default=None, help="model family (default trm)")
+    tr.add_argument("--env", default=None, help=f"environment id (default: the preset's, else {DEFAULT_ENV})")
     tr.add_argument("--data", default=None, help="bundled | generated | hub | PATH.csv (original format)")
     tr.add_argument("--env-option", "-o", action="append", default=[], metavar="KEY=VALUE", help="e.g. -o size=4")
     tr.add_argument(
@@ -244,14 +308,21 @@ def build_parser(
         "--steps",
         type=int,
         default=None,
-        help="optimiser steps (default: epochs=50000 passes over the training puzzles)",
+        help="optimiser steps (default: the preset's, else epochs=50000 passes over the training puzzles)",
     )
     tr.add_argument("--global-batch", type=int, default=None, help="samples per optimiser step (default 768)")
     tr.add_argument("--device", default=None, help="auto | cpu | cuda")
     tr.add_argument("--seed", type=int, default=None)
-    tr.add_argument("--out", default=None, help="run directory (default runs/train/MODEL); an existing run resumes")
+    tr.add_argument(
+        "--out", default=None, help="run directory (default runs/train/PRESET or MODEL); an existing run resumes"
+    )
     tr.add_argument("--restart", action="store_true", help="discard the run in --out instead of resuming it")
-    tr.add_argument("--max-minutes", type=float, default=None, help="stop (with a checkpoint) after this long")
+    tr.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="wall-time limit, checked every step: stop before the next step would pass it, with a checkpoint",
+    )
     tr.set_defaults(func=cmd_train)
 
     sub.add_parser("envs", help="list environments").set_defaults(func=cmd_envs)
@@ -261,6 +332,13 @@ def build_parser(
     mg.add_argument("output")
     mg.add_argument("inputs", nargs="+")
     mg.set_defaults(func=cmd_merge)
+
+    vw = sub.add_parser("view", help="write a static HTML page showing every answer and verdict of a stored run")
+    vw.add_argument("run", help="run id or 'latest' (list runs with `arena submit --list`)")
+    vw.add_argument("--db", default=DEFAULT_DB, help=f"result store (default {DEFAULT_DB})")
+    vw.add_argument("--out", default=None, help="directory for index.html (default runs/views/run-ID)")
+    vw.add_argument("--limit", type=int, default=200, help="puzzles shown (default 200; 0 shows all)")
+    vw.set_defaults(func=cmd_view)
     if extend is not None:
         extend(sub)
     return parser

@@ -4,12 +4,19 @@ The unit of work is a batch of puzzles. For each batch the agent's ``act`` retur
 puzzle, the puzzle set's verifier judges them (batched), and the records are committed in one
 transaction before the next batch starts. A rerun asks the store what exists and only works on the
 puzzles that still miss a sample, so an interrupted run resumes without redoing or losing work.
+
+Failed candidates (``error`` set: a timeout, a refused request, output that never validated, a sample the
+agent did not return) are not results: by default a rerun asks for them again and replaces each one in the
+batch's transaction (``RunOptions(retry_failed=False)``, ``arena eval --no-retry-failed``, keeps them).
+Answers, right or wrong, and abstentions are final. An agent that raises :class:`ConfigError` (a missing or
+rejected API key) stops the run with that error; finished batches stay stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -18,6 +25,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from arena_envs.config import ConfigError
 from arena_envs.protocol import Agent, Candidate, Puzzle, PuzzleSet, Verdict, config_hash, config_to_dict
 from arena_harness.provenance import provenance
 from arena_harness.records import CandidateRecord, decode_answer, encode_answer
@@ -56,6 +64,7 @@ class RunOptions:
     limit: int | None = None  # evaluate the first N puzzles of the split (before sharding)
     shard: Shard = Shard()
     progress: bool = True
+    retry_failed: bool = True  # ask again for stored failed candidates (errors), replacing them
 
     def __post_init__(self) -> None:
         if self.k < 1:
@@ -70,7 +79,8 @@ class RunOptions:
 class RunResult:
     summary: Summary
     records: list[CandidateRecord]
-    added: int  # candidates written by this call (0 when everything was already stored)
+    added: int  # candidates written by this call (0 when everything was already stored), retried ones included
+    retried: int = 0  # stored failed candidates of the manifest that this call asked for again
 
 
 def manifest(puzzle_set: PuzzleSet, options: RunOptions) -> list[Puzzle]:
@@ -79,6 +89,34 @@ def manifest(puzzle_set: PuzzleSet, options: RunOptions) -> list[Puzzle]:
     if options.limit is not None:
         puzzles = puzzles[: options.limit]
     return puzzles[options.shard.index :: options.shard.count]
+
+
+def run_manifest(puzzle_set: PuzzleSet, run: dict[str, Any]) -> list[Puzzle]:
+    """The puzzles of a stored run (a row of ``ResultStore.runs()``): its ``limit`` and shard applied to the
+    split it ran on, exactly as :func:`evaluate` chose them."""
+    meta = json.loads(run["meta"]) if isinstance(run["meta"], str) else dict(run["meta"])
+    limit = meta.get("limit")
+    puzzles = manifest(puzzle_set, RunOptions(k=int(run["k"]), limit=limit, shard=Shard.parse(run["shard"])))
+    if len(puzzles) != int(run["n_puzzles"]):
+        raise ValueError(
+            f"run {run.get('run_id')} recorded {run['n_puzzles']} puzzles but limit={limit} and shard {run['shard']} "
+            f"select {len(puzzles)} of this split"
+        )
+    return puzzles
+
+
+def run_records(store: ResultStore, puzzle_set: PuzzleSet, run: dict[str, Any]) -> list[CandidateRecord]:
+    """The candidates that belong to a stored run: its agent's records on its data for the puzzles of its
+    manifest (:func:`run_manifest`) with sample index < its k.
+
+    A store shared by several runs of one agent holds more: a run resumed from or extending an earlier one (a
+    larger k, a longer limit, another shard) shares the candidates it did not have to compute again, and
+    those count for it; samples beyond its k and puzzles outside its manifest are other runs' and do not."""
+    puzzles = run_manifest(puzzle_set, run)
+    k = int(run["k"])
+    ids = [p.id for p in puzzles]
+    stored = store.records(run["env_id"], run["data_fingerprint"], run["agent_hash"], puzzle_ids=ids)
+    return [r for r in stored if r.sample_index < k]
 
 
 def _call_agent(agent: Agent, batch: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
@@ -141,7 +179,10 @@ def evaluate(
         shard=str(options.shard),
         meta=meta,
     )
-    done = store.sample_indices(env_id, fp, agent_hash)
+    # failed candidates do not count as done when they are to be retried; their new records replace them
+    done = store.sample_indices(env_id, fp, agent_hash, failed=False if options.retry_failed else None)
+    failed = store.sample_indices(env_id, fp, agent_hash, failed=True) if options.retry_failed else {}
+    retried = sum(len({i for i in failed.get(p.id, ()) if i < k}) for p in puzzles)
     pending = [p for p in puzzles if not set(range(k)) <= done.get(p.id, set())]
     added = 0
     bar = tqdm(
@@ -158,13 +199,17 @@ def evaluate(
             batch = pending[start : start + options.batch_size]
             try:
                 raw = _call_agent(agent, batch, k)
+            except ConfigError as exc:  # the agent cannot work as configured (e.g. its API key was rejected)
+                saved = f"; {added} candidates of this run are saved in {store.path}" if added else ""
+                raise ConfigError(f"{exc}{saved}") from exc
             except Exception as exc:
                 raise AgentError(
                     f"agent {agent.name!r} raised {exc.__class__.__name__}: {exc} (batch starting at "
                     f"{batch[0].id}); {added} candidates of this run are saved in {store.path}, rerun to resume"
                 ) from exc
             cands = _normalise(agent.name, batch, raw, k)
-            added += store.write(_verified_records(puzzle_set, agent_hash, batch, cands, done, time.time()))
+            verified = _verified_records(puzzle_set, agent_hash, batch, cands, done, time.time())
+            added += store.write(verified, replace_failed=options.retry_failed)
             bar.update(len(batch))
     finally:
         bar.close()
@@ -185,7 +230,7 @@ def evaluate(
         extra={"shard": str(options.shard), "limit": options.limit, **meta},
         pair_counts=pair_counts(puzzles),
     )
-    return RunResult(summary=summary, records=records, added=added)
+    return RunResult(summary=summary, records=records, added=added, retried=retried)
 
 
 def _verified_records(

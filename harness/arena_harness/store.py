@@ -2,7 +2,11 @@
 
 Rows are keyed by (env id, data fingerprint, puzzle id, agent hash, sample index) and inserted with
 ``INSERT OR IGNORE`` inside one transaction per batch, so a run killed at any moment leaves only whole
-batches behind, and a rerun skips what exists and never writes a candidate twice.
+batches behind, and a rerun skips what exists and never writes a candidate twice. The one exception is a
+failed candidate (``error`` set: a timeout, a refused request, output that never validated): a rerun asks
+for it again and ``write(..., replace_failed=True)`` replaces it in the same transaction as the rest of the
+batch, so the failure stays until its replacement is committed. Answers (right or wrong) and abstentions
+are never replaced.
 """
 
 from __future__ import annotations
@@ -60,6 +64,12 @@ CREATE TABLE IF NOT EXISTS candidates (
 _COLUMNS = (
     "env_id, data_fingerprint, puzzle_id, agent_hash, sample_index, answer, q, ok, abstained, error, reason, "
     "cost, extras, created_at"
+)
+# an upsert that overwrites a stored row only when that row is a failed candidate
+_REPLACE_FAILED = (
+    "ON CONFLICT (env_id, data_fingerprint, puzzle_id, agent_hash, sample_index) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in ("answer", "q", "ok", "abstained", "error", "reason", "cost"))
+    + ", extras = excluded.extras, created_at = excluded.created_at WHERE candidates.error IS NOT NULL"
 )
 
 
@@ -168,8 +178,10 @@ class ResultStore:
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
     # -- candidates ----------------------------------------------------------------------------
-    def write(self, records: Sequence[CandidateRecord]) -> int:
-        """Insert records in one transaction; existing keys are left untouched. Returns rows added."""
+    def write(self, records: Sequence[CandidateRecord], *, replace_failed: bool = False) -> int:
+        """Insert records in one transaction; existing keys are left untouched, except that with
+        ``replace_failed`` a stored *failed* candidate (``error`` set) is replaced by the new record of its key.
+        Returns rows added or replaced."""
         rows = [
             (
                 r.env_id,
@@ -189,16 +201,25 @@ class ResultStore:
             )
             for r in records
         ]
+        if replace_failed:
+            sql = f"INSERT INTO candidates ({_COLUMNS}) VALUES ({','.join('?' * 14)}) {_REPLACE_FAILED}"
+        else:
+            sql = f"INSERT OR IGNORE INTO candidates ({_COLUMNS}) VALUES ({','.join('?' * 14)})"
         with self._db:
             before = self._db.total_changes
-            self._db.executemany(f"INSERT OR IGNORE INTO candidates ({_COLUMNS}) VALUES ({','.join('?' * 14)})", rows)
+            self._db.executemany(sql, rows)
             return self._db.total_changes - before
 
-    def sample_indices(self, env_id: str, fingerprint: str, agent_hash: str) -> dict[str, set[int]]:
-        """puzzle id -> sample indices already stored for this (env, data, agent)."""
+    def sample_indices(
+        self, env_id: str, fingerprint: str, agent_hash: str, *, failed: bool | None = None
+    ) -> dict[str, set[int]]:
+        """puzzle id -> sample indices already stored for this (env, data, agent); ``failed=True`` only those of
+        failed candidates (``error`` set), ``failed=False`` only the others (answers and abstentions)."""
         done: dict[str, set[int]] = defaultdict(set)
+        where = {None: "", True: " AND error IS NOT NULL", False: " AND error IS NULL"}[failed]
         cur = self._db.execute(
-            "SELECT puzzle_id, sample_index FROM candidates WHERE env_id=? AND data_fingerprint=? AND agent_hash=?",
+            "SELECT puzzle_id, sample_index FROM candidates WHERE env_id=? AND data_fingerprint=? AND agent_hash=?"
+            + where,
             (env_id, fingerprint, agent_hash),
         )
         for pid, idx in cur:

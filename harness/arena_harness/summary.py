@@ -8,6 +8,7 @@ figures (coverage, wrong, Clopper-Pearson bound, AURC) are over all candidates.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -81,6 +82,31 @@ def agent_label(name: str, config: dict[str, Any] | None) -> str:
     if not opts:
         return name
     return name + ":" + ",".join(f"{k}={v}" for k, v in opts.items())
+
+
+SHORT_NAME_CHARS = 32  # labels up to this long are shown whole
+_MAIN_OPTIONS = ("model", "path", "checkpoint", "data")  # what names a long-configured agent best
+
+
+def display_name(name: str, config: dict[str, Any] | None, agent_hash: str = "") -> str:
+    """How tables and plots show an agent: :func:`agent_label` when it has at most ``SHORT_NAME_CHARS``
+    characters, else ``NAME:MAIN#HASH``, where MAIN is the model or checkpoint file (its last path part) and
+    HASH the first 6 characters of the config hash (``trm:model.safetensors#3f2a91``,
+    ``llm:openai:gpt-4o-mini#a1b2c3``), so different configs of one model stay apart. The full spec stays
+    in the JSON summary, the store and the leaderboard export."""
+    label = agent_label(name, config)
+    if len(label) <= SHORT_NAME_CHARS:
+        return label
+    tag = agent_hash.rpartition(":")[2][:6] or hashlib.sha256(label.encode()).hexdigest()[:6]
+    opts = config or {}
+    main = next((str(opts[k]) for k in _MAIN_OPTIONS if opts.get(k) not in (None, "")), "")
+    if main and "://" not in main:
+        main = main.rstrip("/\\").replace("\\", "/").rpartition("/")[2] or main
+    head = f"{name}:{main}" if main else name
+    room = SHORT_NAME_CHARS - len(tag) - 1
+    if len(head) > room:
+        head = head[: room - 3] + "..."
+    return f"{head}#{tag}"
 
 
 def _json_safe(obj: Any) -> Any:

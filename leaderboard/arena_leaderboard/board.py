@@ -61,6 +61,13 @@ class Entry:
     evaluated_at: str
     submitted_at: str
     submission_sha256: str
+    puzzles_evaluated: int = 0  # puzzles of the split with at least one candidate in the submission
+    puzzles_total: int = 0  # puzzles in the split (the track's manifest)
+
+    @property
+    def partial(self) -> bool:
+        """Fewer puzzles evaluated than the split holds (``--limit``, one shard): ranked after complete runs."""
+        return self.puzzles_evaluated < self.puzzles_total
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +81,9 @@ class Entry:
             "evaluated_at": self.evaluated_at,
             "submitted_at": self.submitted_at,
             "submission_sha256": self.submission_sha256,
+            "puzzles_evaluated": self.puzzles_evaluated,
+            "puzzles_total": self.puzzles_total,
+            "partial": self.partial,
         }
 
 
@@ -162,7 +172,11 @@ class Leaderboard:
             query += " WHERE env_id = ?"
             args = (env_id,)
         out = []
-        for row in self._db.execute(query + " ORDER BY entry_id", args):
+        for row in self._db.execute(query + " ORDER BY entry_id", args).fetchall():
+            summary = json.loads(row[5])
+            evaluated = (summary.get("meta") or {}).get("puzzles_evaluated")
+            if evaluated is None:  # an entry stored before intake recorded it: count its submission's puzzles
+                evaluated = len({c.puzzle_id for c in self.submission(row[0]).candidates})
             out.append(
                 Entry(
                     entry_id=row[0],
@@ -170,11 +184,13 @@ class Leaderboard:
                     split=row[2],
                     data_fingerprint=row[3],
                     card=json.loads(row[4]),
-                    summary=json.loads(row[5]),
+                    summary=summary,
                     curves=json.loads(row[6]),
                     evaluated_at=row[7],
                     submitted_at=row[8],
                     submission_sha256=row[9],
+                    puzzles_evaluated=int(evaluated),
+                    puzzles_total=int(summary["n_puzzles"]),
                 )
             )
         return out

@@ -36,9 +36,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
     with ResultStore(args.db) as store:
         if args.list or args.run is None:
             for run in list_runs(store):
+                scope = "" if run["limit"] is None else f" limit={run['limit']}"
+                scope += "" if run["shard"] == "0/1" else f" shard={run['shard']}"
                 print(
                     f"{run['run_id']:>5}  {run['env_id']:24s} {run['split']:10s} k={run['k']:<3} "
-                    f"n={run['n_puzzles']:<6} {run['agent_kind']:13s} {run['agent_name']}"
+                    f"n={run['n_puzzles']:<6} {run['agent_kind']:13s} {run['agent_name']}{scope}"
                 )
             return 0
         submission = export_run(store, args.run, parameters=args.parameters, kind=args.kind)

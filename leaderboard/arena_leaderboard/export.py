@@ -1,9 +1,13 @@
 """``arena submit RUN``: turn a run in the harness store into a submission file.
 
-A run row names (env, data fingerprint, agent hash, k); the submission carries every stored candidate of
-that agent on that split with sample index < k, the agent card (from the store's agents table and the run's
-provenance) and, as claims, the harness's own verdicts and summary over the track's full manifest. The
-claims let intake catch a verifier that changed since the run; they are never used as scores.
+A run row names (env, data fingerprint, agent hash, k, limit, shard); the submission carries exactly that
+run's candidates (``arena_harness.runner.run_records``: the puzzles of its manifest — the first ``limit`` of
+the split, then its shard's share — with sample index < its k), never those of other runs of the same agent
+in the same store (a k=1 run over the whole split does not leak into a k=8 run over 100 puzzles). It also
+carries the agent card (from the store's agents table and the run's provenance) and, as claims, the
+harness's own verdicts and summary over the track's full manifest. The claims let intake catch a verifier
+that changed since the run; they are never used as scores. A run over fewer puzzles than the split is
+exported as it is and shown as partial on the leaderboard.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from arena_harness.runner import run_records
 from arena_harness.store import ResultStore
 from arena_harness.summary import pair_counts, summarize
 from arena_leaderboard.submission import AGENT_KINDS, CLAIMABLE, AgentCard, Submission, SubmittedCandidate
@@ -28,7 +33,8 @@ def list_runs(store: ResultStore) -> list[dict[str, Any]]:
     out = []
     for run in store.runs():
         agent = store.agent(run["agent_hash"]) or {"name": "?", "kind": "?"}
-        out.append({**run, "agent_name": agent["name"], "agent_kind": agent["kind"]})
+        limit = json.loads(run["meta"]).get("limit")
+        out.append({**run, "agent_name": agent["name"], "agent_kind": agent["kind"], "limit": limit})
     return out
 
 
@@ -68,9 +74,10 @@ def export_run(
     meta = json.loads(run["meta"])
     _, puzzle_set = index.find(run["env_id"], run["data_fingerprint"])
     k = int(run["k"])
-    records = [
-        r for r in store.records(run["env_id"], run["data_fingerprint"], run["agent_hash"]) if r.sample_index < k
-    ]
+    try:
+        records = run_records(store, puzzle_set, run)
+    except ValueError as exc:
+        raise ExportError(f"cannot tell which candidates belong to run {run['run_id']}: {exc}") from None
     if not records:
         raise ExportError(f"run {run['run_id']} has no stored candidates to submit")
     config = agent["config"]

@@ -6,6 +6,10 @@ against that split's manifest (unknown puzzles, duplicate (puzzle, sample) keys 
 the harness's ``summarize`` (a manifest puzzle without candidates counts as unsolved) and (5) compares what the
 submitter claimed, per candidate and per metric, with what it found. Any problem rejects the whole
 submission with a report that lists them all; nothing of a rejected submission is stored.
+
+A submission with candidates for fewer puzzles than the split (``arena eval --limit``, one shard) is accepted
+as *partial*: its summary's ``meta`` records ``puzzles_evaluated`` and ``puzzles_total``, and the site shows
+it as such and ranks it after the complete runs.
 """
 
 from __future__ import annotations
@@ -221,6 +225,12 @@ def curves(records: Sequence[CandidateRecord], manifest_ids: Sequence[str], k: i
     return {"pass_at_k": pass_curve, "risk_coverage": risk_coverage}
 
 
+def puzzles_evaluated(candidates: Sequence[Any], manifest_ids: Sequence[str]) -> int:
+    """Puzzles of the manifest with at least one candidate (answered, abstained or failed) in the submission."""
+    manifest = set(manifest_ids)
+    return len({c.puzzle_id for c in candidates if c.puzzle_id in manifest})
+
+
 def reverify(submission: Submission, index: TrackIndex) -> IntakeReport:
     """Judge a submission; the report is accepted only when nothing is wrong with it."""
     sub = submission
@@ -253,6 +263,11 @@ def reverify(submission: Submission, index: TrackIndex) -> IntakeReport:
         )
     manifest_ids = [p.id for p in puzzle_set.puzzles]
     _check_keys(sub, set(manifest_ids), report)
+    if sub.k < track.k:
+        report.notes.append(
+            f"k={sub.k} is below this track's official k={track.k}: the {track.primary} score counts only "
+            f"{sub.k} candidate(s) per puzzle"
+        )
     if any(p.code in ("duplicate", "unknown-puzzle", "sample-range") for p in report.problems):
         return report  # scores over ambiguous or foreign keys mean nothing; stop before verifying
     records = _records(sub, _verify(puzzle_set, sub))
@@ -269,15 +284,23 @@ def reverify(submission: Submission, index: TrackIndex) -> IntakeReport:
         agent_kind=sub.agent.kind,
         agent_hash=sub.agent.config_hash,
         agent_config=sub.agent.config,
-        extra={"parameters": sub.agent.parameters, "evaluated_at": sub.evaluated_at},
+        extra={
+            "parameters": sub.agent.parameters,
+            "evaluated_at": sub.evaluated_at,
+            "puzzles_evaluated": puzzles_evaluated(sub.candidates, manifest_ids),
+            "puzzles_total": len(manifest_ids),
+        },
         pair_counts=pair_counts(puzzle_set.puzzles),
     )
     report.summary = summary
     _check_claims(sub, summary, report)
-    covered = {c.puzzle_id for c in sub.candidates}
-    missing = len(manifest_ids) - len(covered)
+    missing = len(manifest_ids) - puzzles_evaluated(sub.candidates, manifest_ids)
     if missing:
         report.notes.append(f"{missing} of {len(manifest_ids)} puzzles have no candidate; they count as unsolved")
+        report.notes.append(
+            f"partial run: {len(manifest_ids) - missing} of {len(manifest_ids)} puzzles evaluated; the site marks it "
+            "partial and ranks it after complete runs"
+        )
     if summary.n_missing > 0:
         report.notes.append(f"{summary.n_missing} of {len(manifest_ids) * sub.k} samples are missing (failed)")
     report.curves = curves(records, manifest_ids, sub.k)

@@ -1,7 +1,9 @@
 """Seed the board with the baseline agents on every track, through the same door as any submission.
 
 Each baseline is evaluated by the harness into a run store, exported with :func:`export_run` and submitted,
-so its entry is re-verified like everyone else's. Seeding skips entries the board already has, so running it
+so its entry is re-verified like everyone else's. Every seed runs at its track's official k (``Track.k`` in
+``tracks.py``, the single source: 1 for the pass@1 tracks, 2 for ARC, whose "ARC pass@2" column is the
+official two attempts), over the whole split. Seeding skips entries the board already has, so running it
 again (or ``arena leaderboard build`` on a seeded board) costs nothing.
 """
 
@@ -18,13 +20,13 @@ from arena_leaderboard.board import Leaderboard, LeaderboardError
 from arena_leaderboard.export import export_run
 from arena_leaderboard.intake import IntakeReport
 
-# (agent spec, k) per family. Budgets are picked so the budgeted solver lands between the oracle and 0, and
-# its Sudoku run draws 8 candidates (it breaks ties at random per sample) to give a real pass@k curve.
-SEED_AGENTS: dict[str, tuple[tuple[str, int], ...]] = {
-    "sudoku": (("oracle", 1), ("budgeted:max_nodes=8", 8), ("greedy", 1), ("random", 1), ("copy", 1)),
-    "maze": (("oracle", 1), ("budgeted:max_nodes=400", 1), ("greedy", 1), ("random", 1), ("copy", 1)),
-    "arc": (("oracle", 1), ("programs", 1), ("copy", 1)),
-    "ppbench": (("oracle", 1), ("random", 1), ("copy", 1)),
+# agent specs per family; k is the track's (Track.k). Budgets are picked so the budgeted solver lands between the
+# oracle and 0.
+SEED_AGENTS: dict[str, tuple[str, ...]] = {
+    "sudoku": ("oracle", "budgeted:max_nodes=8", "greedy", "random", "copy"),
+    "maze": ("oracle", "budgeted:max_nodes=400", "greedy", "random", "copy"),
+    "arc": ("oracle", "programs", "copy"),
+    "ppbench": ("oracle", "random", "copy"),
 }
 
 
@@ -43,7 +45,8 @@ def seed(board: Leaderboard, runs_db: str | Path, *, log: Callable[[str], None] 
                 log(f"skipping {track.env_id} {track.split}: {missing}")
                 continue
             puzzle_set = board.index.puzzle_set(track)
-            for spec, k in SEED_AGENTS[family]:
+            k = track.k
+            for spec in SEED_AGENTS[family]:
                 agent = make_agent(spec)
                 if board.has(puzzle_set.fingerprint, config_hash(agent.name, agent.config), k):
                     continue

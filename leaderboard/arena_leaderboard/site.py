@@ -18,14 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from arena_harness.atomic import write_atomic
-from arena_harness.summary import agent_label
+from arena_harness.summary import agent_label, display_name
 from arena_leaderboard import plots
 from arena_leaderboard.board import Entry, Leaderboard
 from arena_leaderboard.plots import Axis, Series, esc
 from arena_leaderboard.tracks import Track
 
 EXPORT_FORMAT = "puzzle-arena-leaderboard/1"
-METRIC_TITLES = {"pass_at_1": "pass@1", "pair_score_at_2": "ARC pass@2 (per test pair)"}
+METRIC_TITLES = {
+    "pass_at_1": "pass@1",
+    "pair_score_at_2": "ARC pass@2 (per test pair)",
+    "all_pairs_at_2": "ARC tasks, all pairs @2",
+}
+METRIC_HELP = {
+    "pair_score_at_2": "ARC's official score: a test pair counts when either of the first 2 attempts gets it; a "
+    "task scores solved pairs / pairs; mean over the tasks",
+    "all_pairs_at_2": "share of tasks whose every test pair is solved within the first 2 attempts",
+}
 
 
 @dataclass(frozen=True)
@@ -37,13 +46,15 @@ class Column:
 
 
 def ranked(entries: Sequence[Entry], primary: str) -> list[Entry]:
-    """Leaderboard order: primary metric, then pass@k (higher first), then fewer wrong answers, then lower
-    cost per puzzle (unknown cost last), then agent name, so equal scores have a stable, explainable order."""
+    """Leaderboard order: complete runs before partial ones (fewer puzzles evaluated than the split), then
+    primary metric, then pass@k (higher first), then fewer wrong answers, then lower cost per puzzle (unknown
+    cost last), then agent name, so equal scores have a stable, explainable order."""
 
     def key(e: Entry) -> tuple[Any, ...]:
         s = e.summary
         cost = s.get("seconds_per_puzzle")
         return (
+            e.partial,
             -(s.get(primary) or 0.0),
             -(s.get("pass_at_k") or 0.0),
             s.get("wrong", 0),
@@ -52,6 +63,17 @@ def ranked(entries: Sequence[Entry], primary: str) -> list[Entry]:
         )
 
     return sorted(entries, key=key)
+
+
+def ranks(entries: Sequence[Entry]) -> list[int | None]:
+    """Rank numbers of ``ranked`` entries: complete runs 1..n; partial runs are listed after them, unranked."""
+    return [None if e.partial else i for i, e in enumerate(entries, start=1)]
+
+
+def _display(e: Entry) -> str:
+    """The entry's agent as tables and plots show it: the short display name of its spec."""
+    s = e.summary
+    return display_name(s["agent_name"], s.get("agent_config"), s.get("agent_hash") or e.card.get("config_hash", ""))
 
 
 def _num(v: float | None, digits: int = 3) -> str:
@@ -71,13 +93,13 @@ def _cost_text(s: dict[str, Any]) -> str:
     k = s["k"]
     parts = []
     if s.get("seconds_per_puzzle") is not None:
-        parts.append(f"{s['seconds_per_puzzle']:.4g} s")
+        parts.append(plots.format_seconds(s["seconds_per_puzzle"]))
     cost = s.get("cost_mean") or {}
     tokens = sum(cost.get(f, 0.0) for f in ("tokens_in", "tokens_out"))
     if tokens:
         parts.append(f"{tokens * k:,.0f} tok")
     if cost.get("dollars") is not None:
-        parts.append(f"${cost['dollars'] * k:.4g}")
+        parts.append(plots.format_dollars(cost["dollars"] * k))
     if cost.get("nfe") is not None:
         parts.append(f"{cost['nfe'] * k:,.0f} NFE")
     return ", ".join(parts) or "–"
@@ -90,9 +112,16 @@ def _columns(track: Track) -> list[Column]:
         Column("kind", "kind", numeric=False, help="recursive / LLM / baseline / tool-assisted"),
         Column("params", "params", help="learned parameters"),
         Column("k", "k", help="candidates per puzzle"),
+        Column(
+            "puzzles",
+            "puzzles",
+            help="puzzles evaluated / puzzles in the split; a partial run (fewer) is listed after the complete "
+            "runs, unranked, and its missing puzzles count as unsolved",
+        ),
     ]
-    if track.primary != "pass_at_1":
-        cols.append(Column(track.primary, METRIC_TITLES.get(track.primary, track.primary)))
+    for key in dict.fromkeys((track.primary, *track.columns)):  # the primary first, then the track's own metrics
+        if key != "pass_at_1":
+            cols.append(Column(key, METRIC_TITLES.get(key, key), help=METRIC_HELP.get(key, "")))
     cols += [
         Column("pass_at_1", "pass@1", help="Chen et al. 2021, mean over the split"),
         Column("pass_at_k", "pass@k", help="at the entry's own k"),
@@ -106,14 +135,22 @@ def _columns(track: Track) -> list[Column]:
     return cols
 
 
-def _cell(col: Column, rank: int, e: Entry) -> tuple[str, str]:
-    """(sort value, shown html) for one cell."""
+def _cell(col: Column, rank: int | None, e: Entry, position: int) -> tuple[str, str]:
+    """(sort value, shown html) for one cell; ``position`` is the row's place in the ranked order."""
     s, card = e.summary, e.card
     if col.key == "rank":
+        if rank is None:
+            return str(position), '<span title="partial run: not ranked with the complete runs">–</span>'
         return str(rank), str(rank)
-    if col.key == "agent":
-        label = agent_label(s["agent_name"], s.get("agent_config"))
+    if col.key == "puzzles":
+        shown = f"{e.puzzles_evaluated:,} / {e.puzzles_total:,}"
+        if e.partial:
+            shown += ' <span class="partial-tag">partial</span>'
+        return str(e.puzzles_evaluated), shown
+    if col.key == "agent":  # a long spec shows its short display name; the tooltip and the export have it whole
+        label = _display(e)
         tip = (
+            f"{agent_label(s['agent_name'], s.get('agent_config'))}; "
             f"config {card.get('config_hash')}; code {card.get('code_revision')}; "
             f"checkpoint {card.get('checkpoint_sha256') or 'none'}; package {card.get('package_version')}"
         )
@@ -147,67 +184,87 @@ def table_html(track: Track, entries: Sequence[Entry]) -> str:
         for i, c in enumerate(cols)
     )
     rows = []
-    for rank, e in enumerate(entries, start=1):
+    for position, (rank, e) in enumerate(zip(ranks(entries), entries), start=1):
         cells = []
         for c in cols:
-            value, shown = _cell(c, rank, e)
+            value, shown = _cell(c, rank, e, position)
             cells.append(f'<td data-v="{esc(value)}">{shown}</td>')
-        rows.append(f'<tr data-agent="{esc(e.summary["agent_name"])}">{"".join(cells)}</tr>')
+        partial = ' class="partial"' if e.partial else ""
+        rows.append(f'<tr data-agent="{esc(e.summary["agent_name"])}"{partial}>{"".join(cells)}</tr>')
     if not rows:
         rows.append(f'<tr><td colspan="{len(cols)}">no verified entry yet</td></tr>')
     return f'<table id="{tid}" class="board"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def plots_html(track: Track, entries: Sequence[Entry]) -> str:
+    """The four plots of a track. Points are coloured by agent kind and labelled with short display names;
+    entries without a parameter count or a measured time are listed beside those plots; pass@k curves only for
+    entries that drew k > 1 candidates (with k = 1 the curve is one point, already in the table)."""
     primary = track.primary
-    y = Axis(METRIC_TITLES.get(primary, primary), lo=0.0, hi=1.0)
+    y = Axis(METRIC_TITLES.get(primary, primary), lo=0.0, hi=1.0, fmt=lambda v: f"{v:g}")
+    env = track.env_id.split("/")[-1].removesuffix("-v0")
 
     def series(e: Entry, points: list[tuple[float | None, float]]) -> Series:
-        return Series(agent_label(e.summary["agent_name"], e.summary.get("agent_config")), e.card["kind"], points)
+        return Series(_display(e), plots.plot_kind(e.card), points)
 
     score = {e.entry_id: float(e.summary.get(primary) or 0.0) for e in entries}
     params = [e.card.get("parameters") for e in entries]
     by_params = [series(e, [(p if p else None, score[e.entry_id])]) for e, p in zip(entries, params)]
     costs = [e.summary.get("seconds_per_puzzle") for e in entries]
     by_cost = [series(e, [(c if c else None, score[e.entry_id])]) for e, c in zip(entries, costs)]
-    k_max = max((int(e.summary["k"]) for e in entries), default=1)
-    pass_k = [series(e, [(float(j), float(v)) for j, v in e.curves.get("pass_at_k", [])]) for e in entries]
+    multi = [e for e in entries if int(e.summary["k"]) > 1]
+    k_max = max((int(e.summary["k"]) for e in multi), default=2)
+    pass_k = [series(e, [(float(j), float(v)) for j, v in e.curves.get("pass_at_k", [])]) for e in multi]
     rc = [series(e, [(float(c), float(r)) for c, r in e.curves.get("risk_coverage", [])]) for e in entries]
     rc = [s for s in rc if s.points]
     parts = [
         plots.scatter(
-            f"{track.env_id}: {y.label} vs parameters",
+            f"{env}: {y.label} vs parameters",
             by_params,
-            plots.log_axis("parameters (log)", [p if p else None for p in params]),
+            plots.log_axis(
+                "learned parameters (log scale)",
+                [p if p else None for p in params],
+                fmt=plots.format_count,
+                unknown="parameters unknown",
+            ),
             y,
             "plot-params",
             "no entries",
+            aria=f"{track.env_id}: {y.label} vs learned parameters",
         ),
         plots.scatter(
-            f"{track.env_id}: {y.label} vs cost per puzzle",
+            f"{env}: {y.label} vs time per puzzle",
             by_cost,
-            plots.log_axis("seconds per puzzle (log)", [c if c else None for c in costs]),
+            plots.log_axis(
+                "wall time per puzzle, k candidates (log scale)",
+                [c if c else None for c in costs],
+                fmt=plots.format_seconds,
+                unknown="time not measured",
+            ),
             y,
             "plot-cost",
             "no entries",
+            aria=f"{track.env_id}: {y.label} vs wall time per puzzle",
         ),
         plots.lines(
-            f"{track.env_id}: pass@k curves",
+            f"{env}: pass@k by k (entries with k > 1)",
             pass_k,
-            Axis("k", lo=1.0, hi=float(max(k_max, 2))),
-            Axis("pass@k", lo=0.0, hi=1.0),
+            Axis("k (candidates per puzzle)", lo=1.0, hi=float(k_max), fmt=lambda v: f"{v:g}"),
+            Axis("pass@k", lo=0.0, hi=1.0, fmt=lambda v: f"{v:g}"),
             "plot-passk",
-            "no entries",
+            "no entry drew more than one candidate per puzzle",
             step=False,
+            aria=f"{track.env_id}: pass@k curves",
         ),
         plots.lines(
-            f"{track.env_id}: risk-coverage curves",
+            f"{env}: risk vs coverage (abstaining by q)",
             rc,
-            Axis("coverage", lo=0.0, hi=1.0),
-            Axis("risk (wrong / answered)", lo=0.0, hi=1.0),
+            Axis("coverage (answered / candidates)", lo=0.0, hi=1.0, fmt=lambda v: f"{v:g}"),
+            Axis("risk (wrong / answered)", lo=0.0, hi=1.0, fmt=lambda v: f"{v:g}"),
             "plot-risk",
             "no entry reports a confidence q",
             step=True,
+            aria=f"{track.env_id}: risk-coverage curves",
         ),
     ]
     return '<div class="plots">' + "".join(f"<figure>{p}</figure>" for p in parts) + "</div>"
@@ -229,6 +286,8 @@ th[aria-sort=ascending] button::after{content:" ▲"} th[aria-sort=descending] b
 .kind{padding:1px 6px;border-radius:8px;font-size:12px;color:#fff;background:#555}
 .kind-recursive{background:#1b7f3b}.kind-llm{background:#1f5fbf}.kind-tool-assisted{background:#8a3fc0}
 .kind-baseline{background:#b35900}
+tr.partial td{color:#666;font-style:italic}
+.partial-tag{padding:0 5px;border-radius:8px;font-size:11px;font-style:normal;background:#f0e0b0;color:#5a4500}
 .plots{display:flex;flex-wrap:wrap;gap:10px} figure{margin:0;background:#fff;border:1px solid #e3e3e3}
 svg .axis{stroke:#333;fill:none} svg .grid{stroke:#ececec} svg text{font-size:10px;fill:#333}
 svg .label{font-size:11px} svg .point-label{font-size:9px;fill:#444} svg .empty{font-size:12px;fill:#888}
@@ -312,7 +371,8 @@ def page_html(
         f"<style>{STYLE}</style></head><body><header><h1>Puzzle Arena leaderboard</h1>"
         "<p>Every number here was recomputed by the arena from raw answers: each submitted answer was re-checked "
         "by the environment's verifier against the split's manifest, a missing puzzle counts as unsolved, and the "
-        "metrics come from the harness. Click a column to sort. Data: "
+        "metrics come from the harness. A run over only part of a split is marked partial (puzzles evaluated / "
+        "total) and listed after the complete runs, unranked. Click a column to sort. Data: "
         '<a href="leaderboard.json">leaderboard.json</a>.</p>'
         f'<nav>{nav}</nav><p class="meta">built {esc(generated_at)}</p></header><main>{"".join(body)}</main>'
         '<output id="render-check" hidden></output>'
@@ -345,7 +405,7 @@ def build_site(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
                 "data_fingerprint": fp,
                 "n_puzzles": len(puzzle_set.puzzles),
                 "ranked_by": track.primary,
-                "entries": [{"rank": i, **e.to_dict()} for i, e in enumerate(entries, start=1)],
+                "entries": [{"rank": r, **e.to_dict()} for r, e in zip(ranks(entries), entries)],
             }
         )
     paths = {"html": out / "index.html", "json": out / "leaderboard.json"}

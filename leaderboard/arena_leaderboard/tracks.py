@@ -24,7 +24,11 @@ class Track:
     """One ranked split: ``make_puzzle_set(env_id, split=split, **options)``.
 
     ``primary`` is the metric the table is ordered by (ARC ranks on its official two-attempt pair score);
-    ``max_k`` the most candidates per puzzle a submission may bring (it bounds intake's work)."""
+    ``k`` the track's official candidates per puzzle, the k its primary metric is defined at (ARC: the two
+    attempts of "ARC pass@2"; pass@1 tracks: 1) — the single source the seeds use and intake checks against;
+    ``max_k`` the most candidates per puzzle a submission may bring (it bounds intake's work); ``columns`` the
+    summary metrics the site's table shows for this track besides the primary and the common ones (ARC: its
+    official per-pair score and the all-pairs rate)."""
 
     env_id: str
     split: str
@@ -32,11 +36,15 @@ class Track:
     title: str = ""
     primary: str = "pass_at_1"
     max_k: int = MAX_K
+    k: int = 1
+    columns: tuple[str, ...] = ()
 
     @property
     def slug(self) -> str:
         return self.env_id.split("/")[-1].removesuffix("-v0").lower() + f"-{self.split}"
 
+
+ARC_COLUMNS = ("pair_score_at_2", "all_pairs_at_2")  # ARC's official two-attempt per-pair score, then all-pairs
 
 DEFAULT_TRACKS: tuple[Track, ...] = (
     Track("arena/SudokuExtreme-v0", "test", title="Sudoku-Extreme (bundled test split, 1,000 puzzles)"),
@@ -46,12 +54,16 @@ DEFAULT_TRACKS: tuple[Track, ...] = (
         "evaluation",
         title="ARC-AGI-1 (public evaluation set, 400 tasks)",
         primary="pair_score_at_2",
+        k=2,
+        columns=ARC_COLUMNS,
     ),
     Track(
         "arena/ARC-AGI-2-v0",
         "evaluation",
         title="ARC-AGI-2 (public evaluation set, 120 tasks)",
         primary="pair_score_at_2",
+        k=2,
+        columns=ARC_COLUMNS,
     ),
     Track("arena/PPBench-v0", "test", title="Pencil Puzzle Bench (golden set, 300 puzzles, 20 varieties)"),
 )

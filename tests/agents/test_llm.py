@@ -164,7 +164,8 @@ def test_a_server_that_is_down_gives_failed_candidates_with_the_reason(puzzles, 
     assert "Connection" in row[0].error or "connect" in row[0].error.lower()
 
 
-def test_specs_and_bad_configs():
+def test_specs_and_bad_configs(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
     agent = make_agent("llm:openai:gpt-4o,temperature=0.2")
     assert agent.config.model == "openai:gpt-4o" and agent.config.output_mode == "tool" and agent.kind == "llm"
     local = make_agent("llm:smollm2,base_url=http://127.0.0.1:8000/v1,strategy=agentic")
@@ -250,3 +251,81 @@ def test_ppbench_prompt_moves_answer_and_move_rule_check(tmp_path):
     assert result.summary.pass_at_1 == 1.0 and result.summary.agent_kind == "tool-assisted"
     assert all(text.startswith("not solved yet: ") for text in checked) and len(checked) == 3
     assert all(isinstance(r.answer, str) and r.answer.startswith('["mouse') for r in result.records)
+
+
+# -- honest defaults: keys, auth failures, abstentions ---------------------------------------------------------
+
+
+def test_a_missing_provider_key_is_one_config_error_at_construction(monkeypatch):
+    """Regression: without OPENAI_API_KEY the agent was built, every request failed, and `arena eval` printed an
+    ordinary 0.000 row (the reason only in SQLite). Now the agent refuses to exist, naming the variable."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match=r"llm:openai:gpt-4o-mini needs an API key: set OPENAI_API_KEY") as exc:
+        make_agent("llm:openai:gpt-4o-mini")
+    assert "llm:test" in str(exc.value) and "\n" not in str(exc.value)
+    with pytest.raises(ConfigError, match="Unknown model: gpt-4o"):
+        make_agent("llm:gpt-4o")  # no provider prefix: one error too, not a failure per puzzle
+    # needing no key: pydantic-ai's offline test model, and local OpenAI-compatible servers
+    assert make_agent("llm:test").config.model == "test"
+    assert make_agent("llm:smollm2,base_url=http://127.0.0.1:8000/v1").config.base_url is not None
+
+
+def _auth_after(n_ok: int, puzzles, status: int = 401):
+    calls = {"n": 0}
+
+    def reply(messages, info):
+        calls["n"] += 1
+        if calls["n"] > n_ok:
+            raise ModelHTTPError(status, "gpt-test", {"error": {"message": "Incorrect API key provided"}})
+        return tool_answer(info, grid=solution_of(puzzles, messages))
+
+    return FunctionModel(reply), calls
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_rejected_key_stops_the_run_and_stores_no_failed_candidates(puzzles, tmp_path, status):
+    """Regression: a 401 was stored as one failed candidate per (puzzle, sample). Now the first rejection ends
+    the run with one ConfigError; the batch in flight stores nothing, finished batches stay."""
+    model, calls = _auth_after(0, puzzles, status)
+    agent = LLMAgent(LLMAgentConfig(model="openai:gpt-test", concurrency=1), model=model)
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        with pytest.raises(ConfigError, match=rf"rejected the API key \(HTTP {status}") as exc:
+            evaluate(puzzles, agent, store, RunOptions(k=2, progress=False))
+        assert store.all_records() == []
+    assert calls["n"] == 1  # no other request after the rejection (one at a time here)
+    assert "check OPENAI_API_KEY" in str(exc.value) and "llm:test" in str(exc.value)
+
+    model, calls = _auth_after(3, puzzles)  # the key is revoked after the first batch of 3 puzzles
+    agent = LLMAgent(LLMAgentConfig(model="openai:gpt-test", concurrency=1), model=model)
+    with ResultStore(tmp_path / "r2.sqlite") as store:
+        with pytest.raises(ConfigError, match="3 candidates of this run are saved"):
+            evaluate(puzzles, agent, store, RunOptions(k=1, batch_size=3, progress=False))
+        records = store.all_records()
+    assert len(records) == 3 and all(r.ok for r in records)
+
+
+@pytest.mark.parametrize("output", ["tool", "prompted"])
+def test_an_abstention_with_an_empty_grid_is_an_abstention(puzzles, tmp_path, output):
+    """Regression: the prompt allows `{"grid": [], "abstain": true}`, but the schema demanded a full grid, so the
+    abstention was sent back as invalid and ended as a failed candidate ("unusable output")."""
+    answer = {"grid": [], "abstain": True}
+
+    def reply(messages, info):
+        if output == "tool":
+            return tool_answer(info, **answer)
+        return ModelResponse(parts=[TextPart(json.dumps(answer))])
+
+    agent = LLMAgent(LLMAgentConfig(model="test", output=output, retries=1), model=FunctionModel(reply))
+    result = run(puzzles, agent, k=2, tmp_path=tmp_path)
+    assert len(result.records) == 2 * len(puzzles.puzzles)
+    for r in result.records:
+        assert r.abstained and r.error is None and r.answer is None and r.reason == "abstained"
+        assert r.cost["requests"] == 1  # accepted at once, never re-asked
+    assert result.summary.coverage == 0.0 and result.summary.failed == 0 and result.summary.wrong == 0
+    # an abstention is final whatever else the grid holds; a grid of the wrong shape without abstain is not
+    (row,) = LLMAgent(
+        LLMAgentConfig(model="test"), model=FunctionModel(lambda m, i: tool_answer(i, grid=[[1, 2]], abstain=True))
+    ).act(puzzles.puzzles[:1], 1)
+    assert row[0].abstained and row[0].cost.requests == 1
+    schema = json.dumps(agent._answer_model(puzzles.puzzles[0]).model_json_schema())
+    assert '"maxItems": 0' in schema and '"minItems": 4' in schema  # the empty alternative, and the full board

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -197,3 +198,80 @@ def test_killed_run_resumes_with_every_result_exactly_once(tmp_path, small_set):
     assert float(pass1) == pytest.approx(fresh.summary.pass_at_1, abs=1e-12)
     assert json.loads(json.dumps(fresh.summary.to_dict()))["n_candidates"] == 144
     assert Path(db).exists()
+
+
+class _Scripted:
+    """An agent whose candidate per puzzle follows a script: 'fail' (an agent error), 'wrong', 'abstain' or
+    'right'; records every puzzle id it is asked about."""
+
+    name, config = "scripted", {"v": 1}
+
+    def __init__(self, puzzle_set, script):
+        self.puzzle_set, self.script, self.asked = puzzle_set, script, []
+
+    def act(self, puzzles, k):
+        out = []
+        for p in puzzles:
+            self.asked.append(p.id)
+            label = self.puzzle_set.label(p)
+            what = self.script(p.id)
+            if what == "fail":
+                cand = Candidate(None, error="TimeoutError: request timed out")
+            elif what == "abstain":
+                cand = Candidate(None)
+            elif what == "wrong":
+                cand = Candidate(np.asarray(p.grid))  # the unsolved board: a wrong answer
+            else:
+                cand = Candidate(label)
+            out.append([cand] * k)
+        return out
+
+
+def test_failed_candidates_are_asked_again_on_rerun_and_answers_are_final(small_set, tmp_path):
+    """Regression: a rerun treated stored failures (timeouts, refused requests) as results forever. Now a rerun
+    asks again for failed candidates only and replaces them; wrong answers and abstentions stay as they were;
+    --no-retry-failed (retry_failed=False) keeps the failures."""
+    ids = [p.id for p in small_set.puzzles[:12]]
+    first = {pid: ("fail", "wrong", "abstain", "right")[i % 4] for i, pid in enumerate(ids)}
+    opts = RunOptions(k=2, limit=12, batch_size=5, progress=False)
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        a = evaluate(small_set, _Scripted(small_set, first.get), store, opts)
+        assert a.summary.failed == 6 and a.retried == 0 and a.added == 24
+        before = {(r.puzzle_id, r.sample_index): r for r in store.all_records()}
+
+        keep = _Scripted(small_set, lambda pid: "right")
+        kept = evaluate(small_set, keep, store, dataclasses.replace(opts, retry_failed=False))
+        assert keep.asked == [] and kept.added == 0 and kept.summary.failed == 6
+
+        fixed = _Scripted(small_set, lambda pid: "right")  # the server is back: every answer is now right
+        b = evaluate(small_set, fixed, store, opts)
+        assert sorted(fixed.asked) == sorted(pid for pid in ids if first[pid] == "fail")  # only the failed ones
+        assert b.retried == 6 and b.added == 6 and b.summary.failed == 0
+        after = {(r.puzzle_id, r.sample_index): r for r in store.all_records()}
+    assert len(after) == 24  # replaced in place: never a second row for a key
+    for key, old in before.items():
+        new = after[key]
+        if first[key[0]] == "fail":
+            assert new.ok and new.error is None and new.created_at >= old.created_at
+        else:  # wrong answers and abstentions are results: untouched
+            assert new == old
+    assert b.summary.wrong == 3 * 2 and b.summary.coverage == pytest.approx(18 / 24)
+
+
+def test_a_failed_replacement_batch_keeps_the_stored_failures(small_set, tmp_path):
+    """Replacing a failure is part of the batch's transaction: if the batch cannot be written, the failures it
+    was to replace are still there (nothing deleted, nothing half-written)."""
+    from arena_harness.records import CandidateRecord
+
+    opts = RunOptions(k=1, limit=4, progress=False)
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        evaluate(small_set, _Scripted(small_set, lambda pid: "fail"), store, opts)
+        stored = store.all_records()
+        good = dataclasses.replace(stored[0], answer="[[1]]", ok=True, error=None, reason="")
+        bad = CandidateRecord(**{**dataclasses.asdict(stored[1]), "error": None, "q": object()})  # unbindable
+        with pytest.raises(sqlite3.Error):
+            store.write([good, bad], replace_failed=True)
+        assert store.all_records() == stored  # the first row's replacement was rolled back with the batch
+        assert store.write([good], replace_failed=True) == 1
+        assert store.write([dataclasses.replace(stored[0])], replace_failed=True) == 0  # an answer is never replaced
+        assert store.all_records()[0] == good

@@ -17,6 +17,7 @@ import shutil
 import struct
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -70,9 +71,16 @@ def test_the_browser_shows_the_seeded_agents_in_order_and_lays_out_the_plots(sit
     assert _rows(dom, "t-arc-agi-1-evaluation") == ["oracle", "programs", "copy"]
     assert _rows(dom, "t-ppbench-test")[0] == "oracle"
     check = json.loads(re.search(r'<output id="render-check" hidden="">(.*?)</output>', dom).group(1))
-    assert check["plots"] == 20 and check["plots_with_marks"] == 20
-    # every entry is a mark in the parameter, cost and pass@k plots; risk-coverage only shows entries with q
-    assert check["marks_laid_out"] >= 3 * 19
+    page = Path(unquote(urlparse(site_url).path))
+    tracks = json.loads((page.parent / "leaderboard.json").read_text())["tracks"]
+    entries = [t["entries"] for t in tracks]
+    # parameter and cost plots show every entry (drawn, or listed beside the axis when it has no value there);
+    # pass@k curves only entries with k > 1; risk-coverage only entries with a confidence q
+    passk = [sum(e["summary"]["k"] > 1 for e in es) for es in entries]
+    risk = [sum(bool(e["curves"].get("risk_coverage")) for e in es) for es in entries]
+    with_marks = sum(2 * bool(es) + bool(p) + bool(r) for es, p, r in zip(entries, passk, risk))
+    assert check["plots"] == 20 and check["plots_with_marks"] == with_marks
+    assert check["marks_laid_out"] == sum(2 * len(es) for es in entries) + sum(passk) + sum(risk)
 
 
 def test_the_browser_sorts_a_table_on_request(site_url, tmp_path):

@@ -194,3 +194,36 @@ def test_every_answer_form_survives_store_export_and_intake(tmp_path, track_inde
     report = reverify(read_submission(path), track_index)
     assert report.accepted, report.text()
     assert report.summary.pass_at_1 * 1000 == pytest.approx(run.summary.pass_at_1 * 5)  # intake: the whole manifest
+
+
+def test_submit_exports_exactly_the_run_it_names(tmp_path, track_index):
+    """Two runs of one agent in one store (k=1 over the split, then k=3 over the first 10 puzzles) share the
+    candidates they have in common; each export holds its own run's keys and nothing of the other's."""
+    from arena_leaderboard.board import Leaderboard
+    from arena_leaderboard.site import build_site, ranked, ranks
+
+    track = track_index.for_env("arena/MazeHard-v0")[0]
+    puzzle_set = track_index.puzzle_set(track)
+    agent = make_agent("budgeted:max_nodes=400")
+    with ResultStore(tmp_path / "runs.sqlite") as store:
+        evaluate(puzzle_set, agent, store, RunOptions(k=1, progress=False), agent_kind="baseline")
+        evaluate(puzzle_set, agent, store, RunOptions(k=3, limit=10, progress=False), agent_kind="baseline")
+        whole, limited = export_run(store, "1", track_index), export_run(store, "2", track_index)
+    first_ten = {p.id for p in puzzle_set.puzzles[:10]}
+    assert whole.k == 1 and len(whole.candidates) == len(puzzle_set.puzzles) == 1000
+    assert {c.sample_index for c in whole.candidates} == {0}
+    assert limited.k == 3 and len(limited.candidates) == 30
+    assert {c.puzzle_id for c in limited.candidates} == first_ten
+    assert sorted({c.sample_index for c in limited.candidates}) == [0, 1, 2]
+
+    # the limited run is accepted as partial: shown with 10 / 1,000 puzzles, after the complete run, unranked
+    with Leaderboard(tmp_path / "board.sqlite", track_index) as board:
+        report = board.submit(limited)
+        assert report.accepted and any("partial run: 10 of 1000" in n for n in report.notes)
+        assert board.submit(whole).accepted
+        entries = ranked(board.entries("arena/MazeHard-v0"), track.primary)
+        assert [(e.summary["k"], e.partial) for e in entries] == [(1, False), (3, True)]
+        assert ranks(entries) == [1, None] and entries[1].puzzles_evaluated == 10
+        page = build_site(board, tmp_path / "site")["html"].read_text()
+    assert '10 / 1,000 <span class="partial-tag">partial</span>' in page
+    assert page.count('<tr data-agent="budgeted" class="partial">') == 1

@@ -1,11 +1,19 @@
 """An LLM as an arena agent, through pydantic-ai.
 
 Each (puzzle, sample) is one pydantic-ai run: the prompt holds the rules and the board with coordinates, the
-answer comes back as a validated :class:`GridAnswer` (a grid of the right shape, or an abstention). Output
+answer comes back as a validated :class:`GridAnswer` (a grid of the right shape, or an abstention; PPBench:
+:class:`MovesAnswer`; ARC: :class:`GridsAnswer`, one grid per test input). Output
 that fails validation is sent back to the model up to ``retries`` times; transport errors (rate limits, 5xx,
 a server that is down) are retried ``attempts`` times with exponential backoff. Whatever still fails becomes
-a failed candidate whose ``error`` says why — a run never crashes on one bad request, and the harness store
-keeps every finished candidate, so a rerun sends no request twice.
+a failed candidate whose ``error`` says why — a run never crashes on one bad request; the harness store keeps
+every finished candidate, and a rerun asks again only for the failed ones (``--no-retry-failed`` keeps them).
+
+Two problems are the run's, not a candidate's, and stop it with one :class:`ConfigError` before anything of the
+batch is stored: a hosted model whose provider has no API key (checked when the agent is built, so ``arena
+eval`` fails before any work starts), and a provider that rejects the key (HTTP 401/403) on a request.
+
+An abstention (``{"grid": [], "abstain": true}``, as the prompt allows) is an abstention: the schema admits an
+empty grid, and an answer with ``abstain`` set is never sent back or counted as a failure.
 
 Usage per candidate: input and output tokens, requests, seconds, and dollars when a price is known
 (``price_in``/``price_out`` in the config, else genai-prices for models it knows).
@@ -14,21 +22,28 @@ Usage per candidate: input and output tokens, requests, seconds, and dollars whe
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import re
 import time
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model, model_validator
 from pydantic_ai import Agent as PydanticAgent
 from pydantic_ai import ModelRetry, NativeOutput, PromptedOutput, RunContext, RunUsage, ToolOutput, UsageLimits
-from pydantic_ai.exceptions import ModelAPIError, ModelHTTPError, UnexpectedModelBehavior
+from pydantic_ai import exceptions as ai_exceptions
+from pydantic_ai.exceptions import ModelAPIError, ModelHTTPError, UnexpectedModelBehavior, UserError
+from pydantic_ai.models.test import TestModel
 
 from arena_agents.llm.config import LLMAgentConfig
-from arena_agents.llm.prompts import family_prompt, user_prompt
+from arena_agents.llm.prompts import ANSWER_FIELDS, family_prompt, user_prompt
+from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle
+
+OFFLINE_HINT = "or use llm:test (pydantic-ai's offline test model, no key needed) to try the harness"
 
 INSTRUCTIONS = (
     "You solve logic puzzles exactly. Read the rules and the board, reason carefully, and give the complete "
@@ -42,6 +57,52 @@ class GridAnswer(BaseModel):
     grid: list[list[int]] = Field(default_factory=list, description="the solved board, one list per row")
     abstain: bool = Field(default=False, description="true to give no answer")
     confidence: float | None = Field(default=None, ge=0, le=1, description="probability the grid is right")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _abstention_needs_no_grid(cls, data: Any) -> Any:
+        """An abstention is final whatever ``grid`` holds (``[]``, as the prompt allows, or a partial board)."""
+        if isinstance(data, dict) and data.get("abstain") is True and "grid" in data:
+            data = {key: v for key, v in data.items() if key != "grid"}
+        return data
+
+
+class GridsAnswer(BaseModel):
+    """The structured answer for ARC: one output grid per test input, in order, or an abstention."""
+
+    grids: list[list[list[int]]] = Field(default_factory=list, description="one output grid per test input")
+    abstain: bool = Field(default=False, description="true to give no answer")
+    confidence: float | None = Field(default=None, ge=0, le=1, description="probability every grid is right")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _abstention_needs_no_grids(cls, data: Any) -> Any:
+        """An abstention is final whatever ``grids`` holds."""
+        if isinstance(data, dict) and data.get("abstain") is True and "grids" in data:
+            data = {key: v for key, v in data.items() if key != "grids"}
+        return data
+
+    @model_validator(mode="after")
+    def _rectangular(self) -> GridsAnswer:
+        """Every grid's rows equally long (JSON schema cannot say it; the model is told and asked again)."""
+        for i, grid in enumerate(self.grids, start=1):
+            if len({len(row) for row in grid}) > 1:
+                raise ValueError(f"grid {i}: every row of a grid must have the same length")
+        return self
+
+
+@lru_cache(maxsize=32)
+def grids_model(n_tests: int) -> type[GridsAnswer]:
+    """GridsAnswer whose JSON schema fixes the number of grids (one per test input) and the colours 0..9; each
+    grid 1..30 rows of 1..30 cells (the output size is the model's to find). An empty list is the abstention."""
+    cell = Literal[tuple(range(10))]  # type: ignore[valid-type]
+    row = Annotated[list[cell], Field(min_length=1, max_length=30)]
+    grid = Annotated[list[row], Field(min_length=1, max_length=30)]
+    full = Annotated[list[grid], Field(min_length=n_tests, max_length=n_tests, description="one grid per test input")]
+    empty = Annotated[list[grid], Field(max_length=0, description="no grids: only with abstain true")]
+    return create_model(
+        f"Grids{n_tests}Answer", __base__=GridsAnswer, grids=(full | empty, Field(default_factory=list))
+    )
 
 
 class MovesAnswer(BaseModel):
@@ -62,7 +123,11 @@ def answer_model(rows: int, cols: int, values: tuple[int, ...]) -> type[GridAnsw
     # an enum rather than minimum/maximum: llama.cpp's schema-to-grammar honours enums but not integer bounds
     cell = Literal[values]  # type: ignore[valid-type]
     row = Annotated[list[cell], Field(min_length=cols, max_length=cols)]
-    grid = Annotated[list[row], Field(min_length=rows, max_length=rows, description="the solved board, row by row")]
+    full = Annotated[list[row], Field(min_length=rows, max_length=rows, description="the solved board, row by row")]
+    empty = Annotated[list[row], Field(max_length=0, description="no board: only with abstain true")]
+    # the empty alternative is the prompt's abstention, {"grid": [], "abstain": true}: a schema that only allowed
+    # a full board refused it (pydantic re-asked, then failed the candidate; a grammar could not even emit it)
+    grid = full | empty
     return create_model(f"Grid{rows}x{cols}Answer", __base__=GridAnswer, grid=(grid, Field(default_factory=list)))
 
 
@@ -71,6 +136,38 @@ def _transient(exc: BaseException) -> bool:
     if isinstance(exc, ModelHTTPError):
         return exc.status_code == 429 or exc.status_code >= 500
     return isinstance(exc, (ModelAPIError, TimeoutError, ConnectionError, OSError))
+
+
+_AUTH_ERROR = getattr(ai_exceptions, "ModelAuthenticationError", None)  # newer pydantic-ai names the category
+
+
+def _auth_rejected(exc: BaseException) -> bool:
+    """The provider refused the credentials (HTTP 401, or 403: not allowed): every request would fail alike."""
+    if _AUTH_ERROR is not None and isinstance(exc, _AUTH_ERROR):
+        return True
+    return isinstance(exc, ModelHTTPError) and exc.status_code in (401, 403)
+
+
+class ProviderAuthError(ConfigError):
+    """The provider rejected the API key: the run stops; nothing of the batch in flight is stored."""
+
+
+def _key_env_vars(message: str) -> list[str]:
+    """The environment variables a pydantic-ai "missing API key" message names (`OPENAI_API_KEY`, ...)."""
+    return [name for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", message) if name.endswith(("_KEY", "_TOKEN"))]
+
+
+# the usual key variable of common providers, for the message when a key is rejected (a missing key is found by
+# pydantic-ai itself, whose message names the variable)
+_KNOWN_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "google-gla": "GEMINI_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+}
 
 
 class LLMAgent:
@@ -86,7 +183,7 @@ class LLMAgent:
     def _build_model(self) -> Any:
         c = self.config
         if c.base_url is None:
-            return c.model  # a pydantic-ai model string; the provider reads its key from the environment
+            return self._hosted_model()
         from pydantic_ai.models.openai import OpenAIChatModel
         from pydantic_ai.profiles.openai import OpenAIModelProfile
         from pydantic_ai.providers.openai import OpenAIProvider
@@ -96,10 +193,36 @@ class LLMAgent:
         profile = OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False)
         return OpenAIChatModel(c.model, provider=provider, profile=profile)
 
+    def _hosted_model(self) -> Any:
+        """The pydantic-ai model for a model string, built now so that a missing API key (the provider reads it
+        from its environment variable), an unknown model or a provider package that is not installed is one
+        ConfigError before any request, instead of a failed candidate per puzzle. ``test`` needs no key."""
+        from pydantic_ai.models import infer_model
+
+        spec = f"llm:{self.config.model}"
+        try:
+            return infer_model(self.config.model)
+        except ImportError as exc:
+            raise ConfigError(f"{spec}: the provider's client is not installed ({exc})") from None
+        except UserError as exc:
+            message = str(exc)
+            missing = [name for name in _key_env_vars(message) if not os.environ.get(name)]
+            if missing:
+                raise ConfigError(
+                    f"{spec} needs an API key: set {' or '.join(missing)} in the environment (keys are never read "
+                    f"from the command line), {OFFLINE_HINT}; nothing was evaluated"
+                ) from None
+            raise ConfigError(
+                f"{spec}: {message.split(' To try Pydantic AI')[0]} (model strings look like openai:gpt-4o-mini; "
+                f"a local server takes base_url=...), {OFFLINE_HINT}"
+            ) from None
+
     @staticmethod
-    def _answer_model(puzzle: Puzzle) -> type[GridAnswer] | type[MovesAnswer]:
+    def _answer_model(puzzle: Puzzle) -> type[GridAnswer] | type[MovesAnswer] | type[GridsAnswer]:
         if family_prompt(puzzle).answer_kind == "moves":
             return MovesAnswer
+        if family_prompt(puzzle).answer_kind == "grids":
+            return grids_model(int(puzzle.meta.get("n_tests", 1)))
         rows, cols = puzzle.grid.shape
         return answer_model(rows, cols, family_prompt(puzzle).values(puzzle))
 
@@ -120,10 +243,26 @@ class LLMAgent:
             settings["extra_body"] = {"response_format": {"type": "json_object", "schema": schema}}
         return settings
 
+    def _model_for(self, puzzle: Puzzle) -> Any:
+        """The model for one puzzle. ``llm:test`` (pydantic-ai's offline TestModel) would reply with what it
+        generates from the schema, which never validates (it leaves the optional answer out); it replies with
+        the family's example answer instead, well formed and built from the board alone, so the verifier judges
+        a real answer (usually wrong, with its reason) and the whole pipeline runs offline on every family."""
+        model = self.model
+        if type(model) is not TestModel or model.custom_output_args is not None or model.custom_output_text:
+            return model
+        example = family_prompt(puzzle).example
+        if example is None:
+            return model
+        answer = example(puzzle)
+        if self.config.output_mode == "tool":
+            return TestModel(call_tools=[], custom_output_args=answer)
+        return TestModel(call_tools=[], custom_output_text=json.dumps(answer))
+
     def _pydantic_agent(self, puzzle: Puzzle) -> PydanticAgent[Puzzle, GridAnswer]:
         size = puzzle.grid.shape
         agent: PydanticAgent[Puzzle, GridAnswer] = PydanticAgent(
-            self.model,
+            self._model_for(puzzle),
             output_type=self._output_spec(puzzle),
             instructions=INSTRUCTIONS,
             deps_type=Puzzle,
@@ -131,16 +270,27 @@ class LLMAgent:
             defer_model_check=True,
         )
 
-        moves = family_prompt(puzzle).answer_kind == "moves"
+        kind = family_prompt(puzzle).answer_kind
+        moves = kind == "moves"
+        wanted = {
+            "moves": "`moves` (a list of move strings)",
+            "grids": f"`grids` ({puzzle.meta.get('n_tests', 1)} grid(s), one per test input)",
+        }.get(kind, f"`grid` ({size[0]} rows of {size[1]} digits)")
 
         @agent.output_validator
         def answered(answer: Any) -> Any:
-            if not answer.abstain and not (answer.moves if moves else answer.grid):
-                wanted = "`moves` (a list of move strings)" if moves else f"`grid` ({size[0]} rows of {size[1]} digits)"
+            if not answer.abstain and not getattr(answer, ANSWER_FIELDS[kind]):
                 raise ModelRetry(f"give {wanted}, or set `abstain` to true")
             return answer
 
-        if self.config.strategy == "agentic" and moves:
+        if self.config.strategy == "agentic" and kind == "grids":
+
+            @agent.tool
+            def check_rules(ctx: RunContext[Puzzle], grids: list[list[list[int]]]) -> str:
+                """Whether a list of grids (one per test input) is a well-formed answer; never whether it is right."""
+                return family_prompt(ctx.deps).rule_check(ctx.deps, grids)
+
+        elif self.config.strategy == "agentic" and moves:
 
             @agent.tool
             def check_rules(ctx: RunContext[Puzzle], moves: list[str]) -> str:
@@ -180,7 +330,9 @@ class LLMAgent:
                 return self._candidate(result, usage, busy[0])
             except UnexpectedModelBehavior as exc:  # output never validated within the retries, or a refusal
                 return self._failure(f"unusable output: {exc}", usage, busy[0])
-            except Exception as exc:  # a bad request must never end the run
+            except Exception as exc:  # a bad request must never end the run (a rejected API key does)
+                if _auth_rejected(exc):
+                    raise self._auth_error(exc) from exc
                 error = f"{type(exc).__name__}: {exc}"
                 if not _transient(exc):
                     return self._failure(error, usage, busy[0])
@@ -188,6 +340,22 @@ class LLMAgent:
                     return self._failure(f"request failed after {c.attempts} attempt(s): {error}", usage, busy[0])
                 await asyncio.sleep(c.backoff_s * 2 ** (attempt - 1))
         raise AssertionError("unreachable: the loop returns on its last attempt")
+
+    def _auth_error(self, exc: BaseException) -> ProviderAuthError:
+        c = self.config
+        status = getattr(exc, "status_code", None)
+        what = f"HTTP {status}" if status is not None else type(exc).__name__
+        if c.base_url is not None:
+            where, fix = f"the server at {c.base_url}", f"set {c.api_key_env} to a key it accepts"
+        else:
+            names = [n for n in _KNOWN_KEYS if c.model.startswith(n + ":")]
+            key = _KNOWN_KEYS[names[0]] if names else "the provider's API key variable"
+            where, fix = "the provider", f"check {key} (a valid key with access to the model)"
+        detail = str(exc).replace("\n", " ")[:300]
+        return ProviderAuthError(
+            f"llm:{c.model}: {where} rejected the API key ({what}: {detail}); {fix}, {OFFLINE_HINT}; the run stopped "
+            "and stored nothing of this batch"
+        )
 
     def _usage_cost(self, usage: RunUsage, seconds: float, dollars: float | None = None) -> Cost:
         return Cost(
@@ -207,7 +375,7 @@ class LLMAgent:
 
     def _candidate(self, result: Any, usage: RunUsage, seconds: float) -> Candidate:
         cost = self._usage_cost(usage, seconds, self._dollars(result, usage))
-        answer: GridAnswer | MovesAnswer = result.output
+        answer: GridAnswer | MovesAnswer | GridsAnswer = result.output
         tool_calls = usage.tool_calls
         extras = {"tool_calls": tool_calls, "strategy": self.config.strategy}
         if answer.abstain:
@@ -215,6 +383,9 @@ class LLMAgent:
         q = answer.confidence if self.config.confidence else None
         if isinstance(answer, MovesAnswer):
             return Candidate(list(answer.moves), q=q, cost=cost, extras=extras)
+        if isinstance(answer, GridsAnswer):  # ARC: one grid per test input, sizes may differ
+            grids = [np.asarray(g, dtype=np.int64) for g in answer.grids]
+            return Candidate(grids, q=q, cost=cost, extras=extras)
         grid = np.asarray(answer.grid, dtype=np.int64)
         return Candidate(grid, q=q, cost=cost, extras=extras)
 

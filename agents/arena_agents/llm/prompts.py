@@ -1,9 +1,16 @@
-"""What an LLM reads: the rules of a puzzle family, the board with coordinates, and the answer format."""
+"""What an LLM reads: the rules of a puzzle family, the board with coordinates, and the answer format.
+
+The answer schema per family: Sudoku and Maze answer one ``grid`` (a list of rows), PPBench a list of ``moves``,
+ARC a list of ``grids``, one output grid per test input (a task may have several), in the order given.
+``example`` is a well-formed answer built from the board alone (never the solution): what ``llm:test``, the
+offline example agent, replies, so the whole pipeline runs without a key and the verifier judges a real answer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +27,9 @@ class FamilyPrompt:
     answer_format: Callable[[Puzzle], str]
     rule_check: Callable[[Puzzle, list], str]  # the agentic strategy's tool (a grid, or a list of moves)
     values: Callable[[Puzzle], tuple[int, ...]]  # the cell values an answer may hold (fixed in the schema)
-    answer_kind: str = "grid"  # "grid" (a list of rows) | "moves" (a list of move strings)
+    answer_kind: str = "grid"  # "grid" (a list of rows) | "moves" (a list of move strings) | "grids" (ARC)
+    example: Callable[[Puzzle], dict[str, Any]] | None = None  # llm:test's reply: well formed, from the board only
+    board_heading: str = "Board (row and column numbers start at 1):"
 
 
 def _sudoku_rules(p: Puzzle) -> str:
@@ -123,11 +132,103 @@ def _ppbench_check(p: Puzzle, moves: list) -> str:
     return f"not solved yet: {verdict.reason} (rules broken: {broken}; rules not yet met: {len(state['unfinished'])})"
 
 
+def _arc_rules(p: Puzzle) -> str:
+    n = int(p.meta.get("n_tests", 1))
+    return (
+        "This is an ARC-AGI task (Abstraction and Reasoning Corpus). Every grid is a rectangle of cells, each a "
+        "colour from 0 to 9 (0 is usually the black background), written one row per line. The demonstration "
+        "pairs show input grids and their output grids; one hidden transformation turns each input into its "
+        f"output. Find it and apply it to {'the test input' if n == 1 else f'each of the {n} test inputs'}. An "
+        "output may have another size than its input (1 to 30 rows and columns)."
+    )
+
+
+def _arc_grid(g: Any) -> str:
+    a = np.asarray(g)
+    return "\n".join(" ".join(str(int(v)) for v in row) for row in a)
+
+
+def _arc_shape(g: Any) -> str:
+    rows, cols = np.asarray(g).shape
+    return f"{rows} rows x {cols} columns"
+
+
+def _arc_board(p: Puzzle) -> str:
+    parts = []
+    for i, (inp, out) in enumerate(p.meta["train"], start=1):
+        parts.append(f"Demonstration {i} input ({_arc_shape(inp)}):\n{_arc_grid(inp)}")
+        parts.append(f"Demonstration {i} output ({_arc_shape(out)}):\n{_arc_grid(out)}")
+    tests = p.meta.get("test_inputs") or (p.grid,)
+    for i, inp in enumerate(tests, start=1):
+        parts.append(f"Test input {i} of {len(tests)} ({_arc_shape(inp)}):\n{_arc_grid(inp)}")
+    return "\n\n".join(parts)
+
+
+def _arc_format(p: Puzzle) -> str:
+    n = int(p.meta.get("n_tests", 1))
+    return (
+        f"`grids`: a list of exactly {n} grid(s), one output per test input in order (test input 1 first); each "
+        "grid a list of rows from top to bottom, each row a list of integers from 0 to 9, every row of a grid "
+        "as long as the others. E.g. two 2x2 outputs: [[[0, 1], [1, 0]], [[3, 3], [3, 3]]]."
+    )
+
+
+def _arc_check(p: Puzzle, grids: list) -> str:
+    """ARC has no rules to check: whether the list is a well-formed answer (never whether it is right)."""
+    from arena_envs.arc.verifier import coerce_attempt
+
+    n = int(p.meta.get("n_tests", 1))
+    got, problem = coerce_attempt(grids, n)
+    if got is None:
+        return f"not a well-formed answer: {problem}"
+    sizes = ", ".join("x".join(map(str, g.shape)) for g in got)
+    return f"well formed: {n} grid(s) of size {sizes}; whether they are right is only known after answering"
+
+
+def _arc_example(p: Puzzle) -> dict[str, Any]:
+    tests = p.meta.get("test_inputs") or (p.grid,)
+    return {"grids": [np.asarray(g).tolist() for g in tests]}  # every test input copied (the copy baseline)
+
+
+def _sudoku_example(p: Puzzle) -> dict[str, Any]:
+    g = np.asarray(p.grid)
+    return {"grid": np.where(g == 0, 1, g).tolist()}  # the givens kept, every blank a 1
+
+
 FAMILIES: dict[str, FamilyPrompt] = {
-    "sudoku": FamilyPrompt(_sudoku_rules, _sudoku_board, _sudoku_format, _sudoku_check, _sudoku_values),
-    "maze": FamilyPrompt(_maze_rules, _maze_board, _maze_format, _maze_check, lambda p: (1, 2, 3, 4, 5)),
-    "ppbench": FamilyPrompt(_ppbench_rules, _ppbench_board, _ppbench_format, _ppbench_check, lambda p: (), "moves"),
+    "sudoku": FamilyPrompt(
+        _sudoku_rules, _sudoku_board, _sudoku_format, _sudoku_check, _sudoku_values, example=_sudoku_example
+    ),
+    "maze": FamilyPrompt(
+        _maze_rules,
+        _maze_board,
+        _maze_format,
+        _maze_check,
+        lambda p: (1, 2, 3, 4, 5),
+        example=lambda p: {"grid": np.asarray(p.grid).tolist()},  # the maze unchanged: no path marked
+    ),
+    "ppbench": FamilyPrompt(
+        _ppbench_rules,
+        _ppbench_board,
+        _ppbench_format,
+        _ppbench_check,
+        lambda p: (),
+        "moves",
+        example=lambda p: {"moves": ["mouse,left,1,1"]},  # one click on the top-left cell
+    ),
+    "arc": FamilyPrompt(
+        _arc_rules,
+        _arc_board,
+        _arc_format,
+        _arc_check,
+        lambda p: tuple(range(10)),
+        "grids",
+        example=_arc_example,
+        board_heading="The task:",
+    ),
 }
+
+ANSWER_FIELDS = {"grid": "grid", "moves": "moves", "grids": "grids"}
 
 
 def family_prompt(puzzle: Puzzle) -> FamilyPrompt:
@@ -139,14 +240,19 @@ def family_prompt(puzzle: Puzzle) -> FamilyPrompt:
 def user_prompt(puzzle: Puzzle, *, tool: bool, confidence: bool) -> str:
     """The whole request for one puzzle."""
     fp = family_prompt(puzzle)
-    parts = [fp.rules(puzzle), "Board (row and column numbers start at 1):", fp.board(puzzle), "Answer with:"]
+    parts = [fp.rules(puzzle), fp.board_heading, fp.board(puzzle), "Answer with:"]
     parts.append("- " + fp.answer_format(puzzle))
-    field = "moves" if fp.answer_kind == "moves" else "grid"
+    field = ANSWER_FIELDS[fp.answer_kind]
     parts.append(f"- `abstain`: true only if you choose not to answer (then `{field}` may be empty).")
     if confidence:
-        parts.append("- `confidence`: your probability, from 0 to 1, that your grid is exactly right.")
+        parts.append(f"- `confidence`: your probability, from 0 to 1, that your `{field}` answer is exactly right.")
     if tool and fp.answer_kind == "moves":
         parts.append("You may call `check_rules` with a list of moves to learn whether they solve the puzzle.")
+    elif tool and fp.answer_kind == "grids":
+        parts.append(
+            "You may call `check_rules` with your list of grids to learn whether it is a well-formed answer (one "
+            "rectangular grid of colours 0-9 per test input); it cannot tell whether the grids are right."
+        )
     elif tool:
         parts.append(
             "You may call `check_rules` with a full or partial grid (0 for cells you have not filled) to learn "
