@@ -43,6 +43,12 @@ def batch_for(model: RecursiveModel, steps: int = 1) -> SupervisionBatch:
     )
 
 
+def training_inputs(model: RecursiveModel, batch: SupervisionBatch) -> dict[str, torch.Tensor]:
+    """What the trainer passes beyond tokens and carry (GRAM: the labels and standard normal noise)."""
+    shape = (BATCH, model.config.prefix_len + SEQ, model.config.hidden)
+    return model.training_inputs(batch, lambda: torch.randn(shape))
+
+
 @pytest.mark.parametrize("kind", families_trained_by(DEEP_SUPERVISION))
 def test_a_supervision_step_has_the_shapes_the_trainer_expects(kind):
     model = tiny(kind)
@@ -50,7 +56,7 @@ def test_a_supervision_step_has_the_shapes_the_trainer_expects(kind):
     batch = batch_for(model)
     carry = model.initial_carry(BATCH)
     assert len(carry) == len(model.carry_buffers) == len(model.latent_names)
-    out = model(batch.inputs, carry)
+    out = model(batch.inputs, carry, **training_inputs(model, batch))
     assert isinstance(out, StepOutput)
     length = model.config.prefix_len + SEQ
     assert all(c.shape == (BATCH, length, model.config.hidden) and not c.requires_grad for c in out.carry)
@@ -64,7 +70,7 @@ def test_a_supervision_step_has_the_shapes_the_trainer_expects(kind):
 def test_its_loss_is_a_finite_sum_that_reaches_every_trained_parameter(kind):
     model = tiny(kind)
     batch = batch_for(model)
-    out = model(batch.inputs, model.initial_carry(BATCH))
+    out = model(batch.inputs, model.initial_carry(BATCH), **training_inputs(model, batch))
     loss, sums = model.loss(out, batch)
     assert loss.ndim == 0 and torch.isfinite(loss)
     assert {"token_accuracy", "exact_accuracy"} <= set(sums)

@@ -223,11 +223,12 @@ def test_flops_estimate_matches_torch_flop_counter():
 
 
 @pytest.mark.timeout(300)
-def test_two_process_ddp_equals_one_process_with_the_same_global_batch(tmp_path):
-    single = train(tiny_config(steps=3), tmp_path / "single")
-    args = [f"{k}={v}" for k, v in {**TINY, "steps": 3}.items()]
+@pytest.mark.parametrize("model", ["trm", "gram"])  # GRAM: each process draws its own slots' share of the noise
+def test_two_process_ddp_equals_one_process_with_the_same_global_batch(tmp_path, model):
+    single = train(tiny_config(model, steps=3), tmp_path / "single")
+    args = [f"{k}={v}" for k, v in {**TINY, **MODEL[model], "steps": 3}.items()]
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
-    cmd += ["-m", "arena_harness.cli", "train", "--model", "trm", "--device", "cpu", "--out", str(tmp_path / "ddp")]
+    cmd += ["-m", "arena_harness.cli", "train", "--model", model, "--device", "cpu", "--out", str(tmp_path / "ddp")]
     cmd += [a for pair in (("-o", f"{k}={v}") for k, v in ENV_OPTIONS.items()) for a in pair]
     cmd += [a for s in args for a in ("-s", s)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

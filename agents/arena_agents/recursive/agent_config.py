@@ -85,3 +85,28 @@ class LDTAgentConfig:
             raise ConfigError(f"chains and max_rounds must be >= 1, got {self.chains} and {self.max_rounds}")
         if self.eval_dropout is not None and not 0 <= self.eval_dropout < 1:
             raise ConfigError(f"eval_dropout must lie in [0, 1), got {self.eval_dropout}")
+
+
+GRAM_SELECTIONS = ("value", "vote", "first")
+
+
+@dataclass(frozen=True)
+class GRAMAgentConfig(RecursiveAgentConfig):
+    """``gram:PATH``: a GRAM checkpoint; every candidate is chosen among ``n`` sampled trajectories.
+
+    Each trajectory runs the puzzle as given with its own draws of the learned prior noise, seeded by (seed, puzzle
+    id, sample, trajectory). ``select`` picks the candidate among the n: ``value`` (the LPRM: the highest value
+    head), ``vote`` (the most frequent answer; ties by mean value) or ``first``. ``q`` is the chosen trajectory's
+    value (for ``vote``, the winning answer's mean value), so with ``n=1`` and k candidates the harness's best-Q@k
+    is LPRM selection over k samples and vote@k is majority voting. The paper's "N = 20" is ``n=20`` with k=1.
+    """
+
+    n: int = 1  # trajectories sampled per candidate
+    select: str = "value"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.n < 1:
+            raise ConfigError(f"n must be >= 1, got {self.n}")
+        if self.select not in GRAM_SELECTIONS:
+            raise ConfigError(f"select must be one of {GRAM_SELECTIONS}, got {self.select!r}")

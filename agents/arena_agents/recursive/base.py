@@ -14,6 +14,7 @@ needs no branch in the trainer. Shapes: B batch, S grid tokens, P prefix tokens,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, ClassVar, NamedTuple
@@ -47,7 +48,8 @@ class SupervisionBatch:
 
     inputs [B, S] int64 tokens; labels [B, S] int64 (``losses.IGNORE_INDEX`` where not scored); steps [B]:
     supervision steps each slot has taken including this one (1 = its first); max_steps: the halting limit;
-    puzzle_ids [B] or None (one shared puzzle embedding).
+    puzzle_ids [B] or None (one shared puzzle embedding); optimizer_step: the trainer's step count (0 = the
+    first), for losses with a schedule (GRAM's KL warmup).
     """
 
     inputs: torch.Tensor
@@ -55,6 +57,7 @@ class SupervisionBatch:
     steps: torch.Tensor
     max_steps: int
     puzzle_ids: torch.Tensor | None = None
+    optimizer_step: int = 0
 
 
 class RecursiveModel(nn.Module):
@@ -105,6 +108,13 @@ class RecursiveModel(nn.Module):
         c = self.config
         shape = (batch, c.prefix_len + c.seq_len, c.hidden)
         return tuple(getattr(self, name).to(device).expand(shape).clone() for name in self.carry_buffers)
+
+    def training_inputs(self, batch: SupervisionBatch, noise: Callable[[], torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Keyword inputs of ``forward`` while training, beyond tokens and carry (none for TRM and HRM).
+
+        ``noise()`` draws [B, L, D] standard normal noise, a pure function of (seed, optimiser step, global
+        slot), so a stochastic model (GRAM) resumes exactly and any split over processes draws the same."""
+        return {}
 
     def loss(self, out: StepOutput, batch: SupervisionBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """TRM's loss, summed over the batch (the trainer divides by the global batch):

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from arena_agents.recursive.agent_config import LDTAgentConfig, PTRMAgentConfig, RecursiveAgentConfig
+from arena_agents.recursive.agent_config import (
+    GRAMAgentConfig,
+    LDTAgentConfig,
+    PTRMAgentConfig,
+    RecursiveAgentConfig,
+)
 from arena_envs.config import ConfigError
 
 
@@ -138,6 +143,22 @@ register_family(
         agent_config=PTRMAgentConfig,
         agent="arena_agents.recursive.ptrm:PTRMAgent",
         checkpoint_kinds=("trm",),
+    )
+)
+register_family(
+    ModelFamily(
+        name="gram",
+        title="GRAM",
+        description="GRAM checkpoint (TRM with learned latent noise and a value head): gram:PATH,n=8 (pick by value)",
+        agent_config=GRAMAgentConfig,
+        agent="arena_agents.recursive.gram_agent:GRAMAgent",
+        network="arena_agents.recursive.gram:GRAM",
+        trainer=DEEP_SUPERVISION,
+        train_config=DEEP_SUPERVISION_CONFIG,
+        train_settings=DEEP_SUPERVISION_SETTINGS,
+        test_options=MappingProxyType(
+            {"hidden": 16, "heads": 2, "n_latent": 1, "t_cycles": 2, "max_steps": 3, "prefix_len": 2}
+        ),
     )
 )
 register_family(

@@ -49,7 +49,7 @@ from arena_agents.recursive.optim import EMA, AdamATan2, SignSGD, lr_factor
 from arena_agents.recursive.runlog import RunLog
 from arena_agents.recursive.train_config import RESUMABLE_CHANGES, TrainConfig, make_train_config
 from arena_envs.config import ConfigError
-from arena_envs.protocol import PuzzleSet, config_to_dict
+from arena_envs.protocol import PuzzleSet, config_to_dict, seed_int
 from arena_envs.registry import make_puzzle_set
 from arena_harness.metrics import auroc
 
@@ -170,6 +170,13 @@ class Trainer:
         local = minimum[self.first_slot : self.first_slot + self.local_batch]
         return torch.from_numpy(local).to(self.device)
 
+    def _noise(self) -> torch.Tensor:
+        """[local B, L, D] standard normal: drawn for the global batch from (seed, step), this process's slots."""
+        shape = (self.config.global_batch, *self.carry[-1].shape[1:])
+        g = torch.Generator(device=self.device).manual_seed(seed_int(self.config.seed, "noise", self.step))
+        full = torch.randn(shape, generator=g, device=self.device)
+        return full[self.first_slot : self.first_slot + self.local_batch]
+
     def _set_lr(self) -> float:
         c = self.config
         factor = lr_factor(
@@ -187,9 +194,9 @@ class Trainer:
         lr = self._set_lr()
         self.net.train()
         steps = self.slot_steps + 1
-        batch = SupervisionBatch(self.inputs, self.labels, steps, self.max_steps)
+        batch = SupervisionBatch(self.inputs, self.labels, steps, self.max_steps, optimizer_step=self.step)
         with self._autocast():
-            out = self.net(self.inputs, self.carry)
+            out = self.net(self.inputs, self.carry, **self.model.training_inputs(batch, self._noise))
             loss, sums = self.model.loss(out, batch)
         (loss / self.local_batch).backward()  # DDP averages over processes: total / global batch
         stats = {"loss": float(loss.detach()), **{k: float(v) for k, v in sums.items()}}
