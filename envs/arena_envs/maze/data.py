@@ -27,6 +27,7 @@ import numpy as np
 
 from arena_envs.config import ConfigError, DataError
 from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, grid_fingerprint, hub_csv
+from arena_envs.gencache import cached_arrays
 from arena_envs.maze import verifier
 from arena_envs.maze.generator import PROFILE, MazeSpec, generate_many
 from arena_envs.maze.grid import PATH, WALL, parse, to_text
@@ -81,12 +82,28 @@ def write_csv(path: str | Path, arrays: MazeArrays) -> None:
 
 
 def generated_arrays(seed: int, count: int, size: int = 30) -> MazeArrays:
-    made = generate_many(seed, 0, count, MazeSpec.for_size(size))
+    """Mazes made by the seeded generator; made once per machine, then read from the disk cache
+    (:mod:`arena_envs.gencache`)."""
+
+    def build() -> dict[str, np.ndarray]:
+        made = generate_many(seed, 0, count, MazeSpec.for_size(size))
+        return {
+            "questions": np.stack([m.question for m in made]).astype(np.int8),
+            "solutions": np.stack([m.solution for m in made]).astype(np.int8),
+            "lengths": np.asarray([m.length for m in made], np.int32),
+            "sources": np.asarray([f"{PROFILE}/walls={m.walls}" for m in made]),
+        }
+
+    def complete(arrays: dict[str, np.ndarray]) -> bool:
+        shape = (count, size, size)
+        return arrays["questions"].shape == arrays["solutions"].shape == shape and len(arrays["sources"]) == count
+
+    arrays = cached_arrays("maze", {"seed": seed, "count": count, "size": size}, Path(__file__).parent, build, complete)
     return MazeArrays(
-        np.stack([m.question for m in made]).astype(np.int8),
-        np.stack([m.solution for m in made]).astype(np.int8),
-        np.asarray([m.length for m in made], np.int32),
-        tuple(f"{PROFILE}/walls={m.walls}" for m in made),
+        arrays["questions"].astype(np.int8),
+        arrays["solutions"].astype(np.int8),
+        arrays["lengths"].astype(np.int32),
+        tuple(str(s) for s in arrays["sources"]),
     )
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from arena_envs.config import ConfigError, DataError
 from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, grid_fingerprint, hub_csv
+from arena_envs.gencache import cached_arrays
 from arena_envs.protocol import Puzzle, Verdict
 from arena_envs.sudoku import verifier
 from arena_envs.sudoku.shape import SudokuShape
@@ -162,18 +163,37 @@ class SudokuSet(RowIndex):
 
 
 def generated_arrays(shape: SudokuShape, seed: int, count: int, profile: str | None = None) -> SudokuArrays:
-    """Puzzles made by the seeded generator: index i is a pure function of (seed, i, shape, profile)."""
+    """Puzzles made by the seeded generator: index i is a pure function of (seed, i, shape, profile). Made once
+    per machine and then read from the disk cache (:mod:`arena_envs.gencache`)."""
     from arena_envs.sudoku import generator
 
     kwargs: dict[str, Any] = {"box_rows": shape.box_rows, "box_cols": shape.box_cols}
     if profile is not None:
         kwargs["profile"] = profile
-    made = generator.generate_many(seed, 0, count, **kwargs)
+
+    def build() -> dict[str, np.ndarray]:
+        made = generator.generate_many(seed, 0, count, **kwargs)
+        return {
+            "questions": np.stack([g.question for g in made]).astype(np.int8),
+            "solutions": np.stack([g.solution for g in made]).astype(np.int8),
+            "ratings": np.asarray([g.rating for g in made], np.int32),
+            "sources": np.asarray([f"arena-gen/{g.kind}" for g in made]),
+        }
+
+    def complete(arrays: dict[str, np.ndarray]) -> bool:
+        side = shape.size
+        return (
+            arrays["questions"].shape == arrays["solutions"].shape == (count, side, side)
+            and len(arrays["sources"]) == len(arrays["ratings"]) == count
+        )
+
+    params = {"box_rows": shape.box_rows, "box_cols": shape.box_cols, "seed": seed, "count": count, "profile": profile}
+    arrays = cached_arrays("sudoku", params, Path(generator.__file__).parent, build, complete)
     return SudokuArrays(
-        questions=np.stack([g.question for g in made]).astype(np.int8),
-        solutions=np.stack([g.solution for g in made]).astype(np.int8),
-        ratings=np.asarray([g.rating for g in made], np.int32),
-        sources=tuple(f"arena-gen/{g.kind}" for g in made),
+        questions=arrays["questions"].astype(np.int8),
+        solutions=arrays["solutions"].astype(np.int8),
+        ratings=arrays["ratings"].astype(np.int32),
+        sources=tuple(str(s) for s in arrays["sources"]),
     )
 
 
