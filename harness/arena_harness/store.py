@@ -77,6 +77,10 @@ class StoreError(RuntimeError):
     """The result database cannot be opened or is not an arena store."""
 
 
+class UnknownRunError(ValueError):
+    """A run reference that names no run of the store (``arena submit`` and ``arena view`` say it in one line)."""
+
+
 def check_schema(db: sqlite3.Connection, schema: str, path: Path, what: str) -> None:
     """Refuse a database whose tables are not the ones ``schema`` creates (another program's file, or an
     older layout), naming the first difference, instead of failing later in the middle of a write."""
@@ -176,6 +180,24 @@ class ResultStore:
         cur = self._db.execute("SELECT * FROM runs ORDER BY run_id")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def run(self, ref: str | int) -> dict[str, Any]:
+        """The run ``ref`` names: a run id, or ``latest`` (the last run started); else :class:`UnknownRunError`."""
+        runs = self.runs()
+        if not runs:
+            raise UnknownRunError(f"{self.path} holds no runs; evaluate an agent first (`arena eval --db {self.path}`)")
+        if str(ref) == "latest":
+            return runs[-1]
+        try:
+            run_id = int(ref)
+        except ValueError:
+            raise UnknownRunError(
+                f"RUN must be a run id or 'latest', got {ref!r}; list runs with `arena submit --list --db {self.path}`"
+            ) from None
+        for run in runs:
+            if run["run_id"] == run_id:
+                return run
+        raise UnknownRunError(f"no run {run_id} in {self.path} (runs {runs[0]['run_id']}..{runs[-1]['run_id']})")
 
     # -- candidates ----------------------------------------------------------------------------
     def write(self, records: Sequence[CandidateRecord], *, replace_failed: bool = False) -> int:

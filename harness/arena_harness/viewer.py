@@ -36,7 +36,7 @@ from arena_envs.protocol import Puzzle, PuzzleSet
 from arena_harness.atomic import write_atomic
 from arena_harness.highlight import Board, answer_boards, puzzle_boards
 from arena_harness.records import CandidateRecord, Unparsed, decode_answer
-from arena_harness.store import ResultStore
+from arena_harness.store import ResultStore, UnknownRunError
 from arena_harness.summary import Summary, agent_label, pair_counts, summarize
 
 DEFAULT_LIMIT = 200
@@ -55,21 +55,10 @@ def esc(text: object) -> str:
 # -- choosing the run and its puzzles ----------------------------------------------------------------------
 def select_run(store: ResultStore, run_ref: str | int) -> dict[str, Any]:
     """The run ``run_ref`` names: a run id, or 'latest' (the last run started), as ``arena submit`` reads it."""
-    runs = store.runs()
-    if not runs:
-        raise ViewError(f"{store.path} holds no runs; evaluate an agent first (`arena eval --db {store.path}`)")
-    if str(run_ref) == "latest":
-        return runs[-1]
     try:
-        run_id = int(run_ref)
-    except ValueError:
-        raise ViewError(
-            f"RUN must be a run id or 'latest', got {run_ref!r}; list runs with `arena submit --list --db {store.path}`"
-        ) from None
-    for run in runs:
-        if run["run_id"] == run_id:
-            return run
-    raise ViewError(f"no run {run_id} in {store.path} (runs {runs[0]['run_id']}..{runs[-1]['run_id']})")
+        return store.run(run_ref)
+    except UnknownRunError as exc:
+        raise ViewError(str(exc)) from None
 
 
 def _run_meta(run: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from arena_harness.runner import run_records
-from arena_harness.store import ResultStore
+from arena_harness.store import ResultStore, UnknownRunError
 from arena_harness.summary import pair_counts, summarize
 from arena_leaderboard.submission import AGENT_KINDS, CLAIMABLE, AgentCard, Submission, SubmittedCandidate
 from arena_leaderboard.tracks import TrackIndex
@@ -39,21 +39,10 @@ def list_runs(store: ResultStore) -> list[dict[str, Any]]:
 
 
 def _run(store: ResultStore, run_ref: str) -> dict[str, Any]:
-    runs = store.runs()
-    if not runs:
-        raise ExportError(f"{store.path} holds no runs; evaluate an agent first (`arena eval --db {store.path}`)")
-    if run_ref == "latest":
-        return runs[-1]
     try:
-        run_id = int(run_ref)
-    except ValueError:
-        raise ExportError(
-            f"RUN must be a run id or 'latest', got {run_ref!r}; list runs with `arena submit --list`"
-        ) from None
-    for run in runs:
-        if run["run_id"] == run_id:
-            return run
-    raise ExportError(f"no run {run_id} in {store.path} (runs {runs[0]['run_id']}..{runs[-1]['run_id']})")
+        return store.run(run_ref)
+    except UnknownRunError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def export_run(

@@ -217,6 +217,9 @@ def test_the_agent_samples_n_trajectories_per_candidate_seeded_per_puzzle_and_sa
         assert all(np.array_equal(a.answer, b.answer) and a.q == b.q for a, b in zip(x, y))
     other = make_agent(f"gram:{checkpoint},n=3,device=cpu,seed=1").act(puzzles, 4)
     assert any(a.q != b.q for x, y in zip(first, other) for a, b in zip(x, y))
+    # temperature 0: no noise, every trajectory is the prior mean's, so every candidate is the same
+    for cands in make_agent(f"gram:{checkpoint},n=2,device=cpu,temperature=0").act(puzzles[:2], 3):
+        assert all(np.array_equal(c.answer, cands[0].answer) and c.q == cands[0].q for c in cands)
     # n = 1, select = first: each candidate is one trajectory with its value as q
     one = make_agent(f"gram:{checkpoint},device=cpu,select=first").act(puzzles[:1], 2)[0]
     assert len(one) == 2 and one[0].cost.nfe == single
@@ -227,6 +230,8 @@ def test_the_agent_refuses_a_trm_checkpoint_and_bad_options(tmp_path, checkpoint
         make_agent(f"gram:{checkpoint},select=best")
     with pytest.raises(ConfigError, match="n must be"):
         make_agent(f"gram:{checkpoint},n=0")
+    with pytest.raises(ConfigError, match="temperature"):
+        make_agent(f"gram:{checkpoint},temperature=-1")
     weights = ckpt.load_weights(checkpoint / ckpt.MODEL_FILE)
     assert weights.kind == "gram"
     trm_run = tmp_path / "trm"
@@ -240,5 +245,5 @@ def test_the_agent_refuses_a_trm_checkpoint_and_bad_options(tmp_path, checkpoint
 
 def test_config_fields_are_documented_defaults():
     fields = {f.name: f.default for f in dataclasses.fields(GRAMConfig)}
-    assert fields["kl_weight"] == 0.1 and fields["sigma_init"] == 0.1 and fields["value_loss_weight"] == 0.5
+    assert fields["kl_weight"] == 1.0 and fields["sigma_init"] == 0.1 and fields["value_loss_weight"] == 0.5
     assert fields["kl_warmup"] == 0 and fields["value_target"] == "exact" and fields["posterior_init_gain"] == 0.01

@@ -393,31 +393,10 @@ def test_arc_masks_compare_with_the_expected_outputs():
 
 
 # -- the page in a browser ---------------------------------------------------------------------------------
-BROWSER_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("ARENA_REQUIRE_BROWSER") == "1":
-        pytest.fail("ARENA_REQUIRE_BROWSER=1 but no chromium on PATH: apt-get install -y chromium")
-    pytest.skip("no chromium on PATH (apt-get install -y chromium); set ARENA_REQUIRE_BROWSER=1 to fail instead")
-
-
 class DevTools:
     """Chromium driven over ``--remote-debugging-pipe`` (JSON messages ending in NUL on fds 3 and 4)."""
 
-    def __init__(self, profile: Path) -> None:
+    def __init__(self, chromium: list[str], profile: Path) -> None:
         to_browser, from_us = os.pipe()
         to_us, from_browser = os.pipe()
 
@@ -427,7 +406,7 @@ class DevTools:
             os.dup2(b, 4)
 
         self.proc = subprocess.Popen(
-            [_chromium(), *BROWSER_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+            [*chromium, f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -518,9 +497,9 @@ VISIBLE = (
 
 
 @pytest.mark.slow
-def test_the_browser_filters_candidates_by_verdict(runs, capsys, tmp_path):
+def test_the_browser_filters_candidates_by_verdict(runs, capsys, tmp_path, chromium):
     url = _write(runs, capsys, "latest").resolve().as_uri()
-    browser = DevTools(tmp_path / "profile")
+    browser = DevTools(chromium, tmp_path / "profile")
     try:
         page = next(t for t in browser.call("Target.getTargets")["targetInfos"] if t["type"] == "page")
         browser.session = browser.call("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True})[

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import struct
 import subprocess
 from pathlib import Path
@@ -25,29 +24,10 @@ from arena_leaderboard.site import build_site
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    if os.environ.get("ARENA_REQUIRE_BROWSER") == "1":
-        pytest.fail("ARENA_REQUIRE_BROWSER=1 but no chromium on PATH: apt-get install -y chromium")
-    pytest.skip("no chromium on PATH (apt-get install -y chromium); set ARENA_REQUIRE_BROWSER=1 to fail instead")
-
-
-def _run(args: list[str], profile: Path) -> str:
-    cmd = [_chromium(), *FLAGS, f"--user-data-dir={profile}", *args]
+def _run(chromium: list[str], args: list[str], profile: Path) -> str:
+    cmd = [*chromium, f"--user-data-dir={profile}", *args]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout
@@ -64,8 +44,8 @@ def _rows(dom: str, table_id: str) -> list[str]:
     return re.findall(r'<tr data-agent="([^"]*)"', table.group(0))
 
 
-def test_the_browser_shows_the_seeded_agents_in_order_and_lays_out_the_plots(site_url, tmp_path):
-    dom = _run(["--dump-dom", site_url], tmp_path / "profile-1")
+def test_the_browser_shows_the_seeded_agents_in_order_and_lays_out_the_plots(site_url, tmp_path, chromium):
+    dom = _run(chromium, ["--dump-dom", site_url], tmp_path / "profile-1")
     sudoku = _rows(dom, "t-sudokuextreme-test")
     assert sudoku[:3] == ["oracle", "budgeted", "greedy"] and set(sudoku[3:]) == {"random", "copy"}
     assert _rows(dom, "t-arc-agi-1-evaluation") == ["oracle", "programs", "copy"]
@@ -83,20 +63,21 @@ def test_the_browser_shows_the_seeded_agents_in_order_and_lays_out_the_plots(sit
     assert check["marks_laid_out"] == sum(2 * len(es) for es in entries) + sum(passk) + sum(risk)
 
 
-def test_the_browser_sorts_a_table_on_request(site_url, tmp_path):
-    dom = _run(["--dump-dom", site_url + "#sort=t-sudokuextreme-test:agent:asc"], tmp_path / "profile-2")
+def test_the_browser_sorts_a_table_on_request(site_url, tmp_path, chromium):
+    dom = _run(chromium, ["--dump-dom", site_url + "#sort=t-sudokuextreme-test:agent:asc"], tmp_path / "profile-2")
     assert _rows(dom, "t-sudokuextreme-test") == ["budgeted", "copy", "greedy", "oracle", "random"]
     assert re.search(r'<th [^>]*data-key="agent"[^>]*aria-sort="ascending"', dom)
-    dom = _run(["--dump-dom", site_url + "#sort=t-sudokuextreme-test:pass_at_1:asc"], tmp_path / "profile-3")
+    dom = _run(chromium, ["--dump-dom", site_url + "#sort=t-sudokuextreme-test:pass_at_1:asc"], tmp_path / "profile-3")
     assert _rows(dom, "t-sudokuextreme-test")[-1] == "oracle"
 
 
-def test_a_screenshot_of_the_site_is_saved(site_url, tmp_path):
+def test_a_screenshot_of_the_site_is_saved(site_url, tmp_path, chromium):
     artifacts = Path(os.environ.get("ARENA_TEST_ARTIFACTS", ROOT / "artifacts"))
     artifacts.mkdir(parents=True, exist_ok=True)
     shot = artifacts / "leaderboard.png"
     shot.unlink(missing_ok=True)
-    _run(["--window-size=1400,2400", "--hide-scrollbars", f"--screenshot={shot}", site_url], tmp_path / "profile-4")
+    args = ["--window-size=1400,2400", "--hide-scrollbars", f"--screenshot={shot}", site_url]
+    _run(chromium, args, tmp_path / "profile-4")
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])

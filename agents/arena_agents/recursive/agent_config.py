@@ -103,6 +103,7 @@ class GRAMAgentConfig(RecursiveAgentConfig):
 
     n: int = 1  # trajectories sampled per candidate
     select: str = "value"
+    temperature: float = 1.0  # scales the prior's sigma when sampling (1 = the learned prior; 0 = its mean)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -110,3 +111,5 @@ class GRAMAgentConfig(RecursiveAgentConfig):
             raise ConfigError(f"n must be >= 1, got {self.n}")
         if self.select not in GRAM_SELECTIONS:
             raise ConfigError(f"select must be one of {GRAM_SELECTIONS}, got {self.select!r}")
+        if not self.temperature >= 0:
+            raise ConfigError(f"temperature must be >= 0, got {self.temperature}")

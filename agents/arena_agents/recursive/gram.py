@@ -24,8 +24,11 @@ Choices the paper leaves open, each a config field (defaults below):
   weights, the posterior with ``posterior_init_gain`` (0.01) times the LeCun init, so q is close to p but not
   equal (the KL starts near 0.005 per element; with q = p exactly the prior would get no gradient at step 0)
   and the network starts as a TRM with small noise. log sigma is clamped to [-7, 2].
-* **KL weight and schedule:** ``kl_weight`` beta = 0.1, reached linearly over ``kl_warmup`` optimiser steps
-  (0 = from the start).
+* **KL weight and schedule:** ``kl_weight`` beta = 1 (the ELBO itself), reached linearly over ``kl_warmup``
+  optimiser steps (0 = from the start). A smaller beta lets the posterior pass the answer to the network through
+  eps, which the prior cannot do at test time: measured on 4x4 Sudoku with the ``gram-sudoku4-cpu`` recipe,
+  beta = 0.1 gave 0.839 pass@1 and 0.900 best-Q@8 with the prior's sigma drifting to 0.65, beta = 1 gave
+  0.988 and 0.997.
 * **Value target.** The trainer advances each slot one supervision step per optimiser step, so a trajectory's
   final outcome is unknown when a step is trained. The target is the outcome of the *current* step's answer
   (``value_target="exact"``: 1 if every token is right; ``"token"``: the share of right tokens), which is the
@@ -60,7 +63,7 @@ VALUE_TARGETS = ("exact", "token")
 class GRAMConfig(TRMConfig):
     sigma_init: float = 0.1  # sigma of both heads at initialisation
     posterior_init_gain: float = 0.01  # the posterior's weights start at this times LeCun init; the prior's at zero
-    kl_weight: float = 0.1  # beta: weight of KL(q || p) in the loss
+    kl_weight: float = 1.0  # beta: weight of KL(q || p) in the loss (1 = the ELBO)
     kl_warmup: int = 0  # optimiser steps over which beta rises linearly from 0 (0 = constant)
     value_loss_weight: float = 0.5  # weight of the value head's MSE
     value_target: str = "exact"  # "exact": the current answer is entirely right; "token": its share of right tokens
@@ -198,18 +201,18 @@ class GRAM(TRM):
 
     @torch.no_grad()
     def rollout(
-        self, tokens: torch.Tensor, steps: int, noise: list[torch.Generator] | None
+        self, tokens: torch.Tensor, steps: int, noise: list[torch.Generator] | None, temperature: float = 1.0
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Sampled trajectories, one per row: (predicted tokens [B, S], sigmoid(value) [B]) after ``steps``
         supervision steps, eps drawn from the prior with each row's generator before every step (None: the
-        prior mean)."""
+        prior mean); ``temperature`` scales the prior's sigma."""
         carry = self.initial_carry(tokens.shape[0], tokens.device)
         shape = carry[1].shape[1:]  # [L, D]
         out = None
         for _ in range(steps):
             n = None
             if noise is not None:
-                n = torch.stack([torch.randn(shape, generator=g, device=tokens.device) for g in noise])
+                n = temperature * torch.stack([torch.randn(shape, generator=g, device=tokens.device) for g in noise])
             out = self(tokens, carry, noise=n)
             carry = out.carry
         assert out is not None

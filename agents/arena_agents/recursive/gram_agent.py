@@ -52,7 +52,7 @@ class GRAMAgent(RecursiveAgent):
         for job in jobs:
             seed = seed_int(self.config.seed, "gram", puzzles[job.puzzle].id, job.sample // n, job.sample % n)
             gens.append(torch.Generator(device=self.device).manual_seed(seed))
-        return self.model.rollout(tokens, self.steps, gens)
+        return self.model.rollout(tokens, self.steps, gens, self.config.temperature)
 
     @torch.no_grad()
     def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:

@@ -191,6 +191,36 @@ register_preset(
         ),
     )
 )
+# GRAM: the TRM-MLP recipes above with GRAM's noise heads and value head (its defaults), same data and budget
+register_preset(
+    Preset(
+        name="gram-sudoku4-cpu",
+        family="gram",
+        env=SUDOKU,
+        env_options={"size": 4, "count": 1000},
+        model={**_TRM_CPU_MODEL, "mixer_hidden": 64},
+        trainer={**_TRM_CPU_TRAINER, "steps": 600, "eval_every": 600, "eval_limit": 500},
+        hardware="cpu",
+        description="GRAM on the trm-sudoku4-cpu recipe (TRM-MLP, width 64, 1,000 generated 4x4 Sudoku); 1 minute",
+        expected=(
+            "on 300 test puzzles with k=8 samples: pass@1 0.988, best-Q@8 (value head) 0.997, vote@8 0.987, value "
+            "AUROC 0.92; about 45 s on 2 CPU cores (tests/agents/test_gram_learns.py)"
+        ),
+    )
+)
+register_preset(
+    Preset(
+        name="gram-sudoku6-cpu",
+        family="gram",
+        env=SUDOKU,
+        env_options={"size": 6, "count": 2000},
+        model=_TRM_CPU_MODEL,
+        trainer={**_TRM_CPU_TRAINER, "steps": 1000, "eval_every": 1000, "eval_limit": 1000, "checkpoint_every": 1000},
+        hardware="cpu",
+        description="GRAM on the trm-sudoku6-cpu recipe (the shipped TRM's data, steps and batch)",
+        expected="MEASURE",
+    )
+)
 register_preset(
     Preset(
         name="ldt-sudoku4-cpu",
