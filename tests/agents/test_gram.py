@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 
 from arena_agents.recursive import checkpoint as ckpt  # noqa: E402
 from arena_agents.recursive.base import SupervisionBatch  # noqa: E402
+from arena_agents.recursive.families import FAMILIES  # noqa: E402
 from arena_agents.recursive.gram import GRAM, GRAMConfig, gaussian_kl  # noqa: E402
 from arena_agents.recursive.gram_agent import select_trajectory  # noqa: E402
 from arena_agents.recursive.models import model_config  # noqa: E402
@@ -158,13 +159,8 @@ def test_the_trainers_noise_is_a_pure_function_of_seed_step_and_slot(tmp_path):
     assert torch.equal(trainer._noise(), first[4:])
 
 
-_TINY = {
-    "hidden": 16,
-    "heads": 2,
-    "n_latent": 1,
-    "t_cycles": 2,
-    "max_steps": 3,
-    "prefix_len": 2,
+_TINY = {  # the family's own test size, a few milliseconds per step
+    **FAMILIES["gram"].test_options,
     "lr": 1e-3,
     "lr_warmup": 2,
     "log_every": 1,

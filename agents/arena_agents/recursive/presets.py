@@ -424,3 +424,32 @@ register_preset(
         expected="published: 99.9% of Maze-Hard (not run here yet)",
     )
 )
+
+# GRAM (arXiv 2605.19376; no public code): TRM's published recipes with GRAM's heads at their defaults. The paper's
+# own hyperparameters are not published, so these are the TRM settings it builds on, not a reproduction of its run.
+register_preset(
+    Preset(
+        name="gram-sudoku-gpu",
+        family="gram",
+        env=SUDOKU,
+        model={**_TRM_PAPER_MODEL, "mlp_mixer": True, "n_latent": 6},
+        trainer=_TRM_PAPER_TRAINER,
+        hardware="gpu",
+        description="GRAM on TRM-MLP's published Sudoku-Extreme recipe (GRAM's own settings are unpublished)",
+        expected="published: 97.0% on Sudoku-Extreme with N = 20 samples at 16 steps (not run here yet)",
+        agent_options="n=20",
+    )
+)
+register_preset(
+    Preset(
+        name="gram-maze-gpu",
+        family="gram",
+        env=MAZE,
+        model={**_TRM_PAPER_MODEL, "mlp_mixer": False, "n_latent": 4},
+        trainer=_TRM_PAPER_TRAINER,
+        hardware="gpu",
+        description="GRAM on TRM's published Maze-Hard recipe (attention, 900 tokens, no augmentation)",
+        expected="no Maze-Hard figure is published for GRAM (not run here yet)",
+        agent_options="n=20",
+    )
+)
