@@ -51,6 +51,13 @@ INSTRUCTIONS = (
 )
 
 
+def _drop_on_abstention(data: Any, field: str) -> Any:
+    """An abstention is final whatever the answer field holds (``[]``, as the prompt allows, or a partial one)."""
+    if isinstance(data, dict) and data.get("abstain") is True and field in data:
+        return {key: v for key, v in data.items() if key != field}
+    return data
+
+
 class GridAnswer(BaseModel):
     """The structured answer: a full grid, or an abstention."""
 
@@ -61,10 +68,7 @@ class GridAnswer(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _abstention_needs_no_grid(cls, data: Any) -> Any:
-        """An abstention is final whatever ``grid`` holds (``[]``, as the prompt allows, or a partial board)."""
-        if isinstance(data, dict) and data.get("abstain") is True and "grid" in data:
-            data = {key: v for key, v in data.items() if key != "grid"}
-        return data
+        return _drop_on_abstention(data, "grid")
 
 
 class GridsAnswer(BaseModel):
@@ -77,10 +81,7 @@ class GridsAnswer(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _abstention_needs_no_grids(cls, data: Any) -> Any:
-        """An abstention is final whatever ``grids`` holds."""
-        if isinstance(data, dict) and data.get("abstain") is True and "grids" in data:
-            data = {key: v for key, v in data.items() if key != "grids"}
-        return data
+        return _drop_on_abstention(data, "grids")
 
     @model_validator(mode="after")
     def _rectangular(self) -> GridsAnswer:
