@@ -29,6 +29,7 @@ from arena_agents.baselines import (
 )
 from arena_agents.llm.config import LLMAgentConfig
 from arena_agents.recursive.families import FAMILIES, ModelFamily, load_object
+from arena_agents.rl.sb3_config import SB3AgentConfig
 from arena_envs.config import ConfigError, build_config, parse_value
 from arena_envs.protocol import Agent
 
@@ -112,6 +113,25 @@ register_agent(
         LLMAgentConfig,
         _llm_factory,
         "a language model via pydantic-ai: llm:openai:gpt-4o or llm:NAME,base_url=http://127.0.0.1:8000/v1",
+    )
+)
+
+
+def _sb3_factory(config: Any) -> Agent:
+    try:
+        from arena_agents.rl.sb3_agent import SB3Agent
+    except ImportError as exc:  # stable-baselines3 / sb3-contrib are an optional extra
+        raise ConfigError(f"the sb3 agent needs the rl extra: pip install 'puzzle-arena[rl]' ({exc})") from None
+    return SB3Agent(config)
+
+
+register_agent(
+    AgentEntry(
+        "sb3",
+        "rl",
+        SB3AgentConfig,
+        _sb3_factory,
+        "a policy trained by `arena rl` (MaskablePPO) rolling out the step env: sb3:runs/rl/RUN/model.zip",
     )
 )
 

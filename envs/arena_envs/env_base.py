@@ -11,7 +11,7 @@ env, so ``gymnasium.wrappers.RecordVideo`` can record it; see docs/rendering.md)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any, ClassVar
 
@@ -22,7 +22,24 @@ from gymnasium import spaces
 from arena_envs.config import ConfigError, build_config
 from arena_envs.protocol import Puzzle, PuzzleSet, Verdict
 
-DATA_OPTIONS = ("split", "size", "data", "seed", "count", "variety")
+# Config fields that select data (passed to the family's loader). The ``*_min``/``*_max`` pairs are difficulty
+# bands: each keeps the puzzles whose meta value lies in [min, max] (None = unbounded), see ``band_rows``.
+DATA_OPTIONS = (
+    "split",
+    "size",
+    "data",
+    "seed",
+    "count",
+    "variety",
+    "rating_min",
+    "rating_max",
+    "clues_min",
+    "clues_max",
+    "shortest_min",
+    "shortest_max",
+    "cells_min",
+    "cells_max",
+)
 
 
 def is_integer(value: Any) -> bool:
@@ -31,6 +48,51 @@ def is_integer(value: Any) -> bool:
     if isinstance(value, np.ndarray):
         return value.shape == () and value.dtype.kind in "iu"
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_band(config: Any, knob: str) -> None:
+    """Config check of the difficulty band ``{knob}_min``/``{knob}_max``: each None or an integer >= 0, and
+    min <= max (an empty band would only fail later, at load time, with a less direct message)."""
+    low, high = getattr(config, f"{knob}_min"), getattr(config, f"{knob}_max")
+    for name, value in ((f"{knob}_min", low), (f"{knob}_max", high)):
+        if value is not None and (not is_integer(value) or int(value) < 0):
+            raise ConfigError(f"{name} must be None or an integer >= 0, got {value!r}")
+    if low is not None and high is not None and int(low) > int(high):
+        raise ConfigError(f"{knob}_min ({low}) is above {knob}_max ({high}): the band [{low}, {high}] is empty")
+
+
+def band_text(knob: str, low: int | None, high: int | None) -> str:
+    """``rating=3..9``, ``rating=3..`` or ``rating=..9``: how a band shows in a set's ``source``."""
+    return f"{knob}={'' if low is None else int(low)}..{'' if high is None else int(high)}"
+
+
+def band_rows(
+    values: Mapping[str, np.ndarray], bands: Mapping[str, tuple[int | None, int | None]], *, what: str
+) -> np.ndarray | None:
+    """Rows whose values lie inside every band (``bands``: knob -> (min, max); ``values``: knob -> int array
+    [N]), or None when no band bounds anything (the loaded set is then used as it is, fingerprint and all).
+    A band that keeps no row is a ConfigError naming it and the range the set holds (``what`` names the set)."""
+    active = {k: (lo, hi) for k, (lo, hi) in bands.items() if lo is not None or hi is not None}
+    if not active:
+        return None
+    keep = np.ones(len(next(iter(values.values()))), dtype=bool)
+    for knob, (lo, hi) in active.items():
+        v = np.asarray(values[knob])
+        inside = np.ones(len(v), dtype=bool)
+        if lo is not None:
+            inside &= v >= int(lo)
+        if hi is not None:
+            inside &= v <= int(hi)
+        if not inside.any():
+            raise ConfigError(
+                f"the {knob} band {knob}_min={lo}, {knob}_max={hi} keeps no puzzle of {what}: its {knob} values "
+                f"run from {int(v.min())} to {int(v.max())}; widen the band"
+            )
+        keep &= inside
+    if not keep.any():
+        shown = ", ".join(band_text(k, lo, hi) for k, (lo, hi) in active.items())
+        raise ConfigError(f"the bands {shown} together keep no puzzle of {what}; widen one of them")
+    return np.flatnonzero(keep)
 
 
 class PuzzleEnv(gym.Env[np.ndarray, Any]):

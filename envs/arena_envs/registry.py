@@ -28,6 +28,8 @@ class TaskSpec:
     description: str
     # config keys that select data (passed to ``load``); the rest only affect the env's dynamics
     data_keys: tuple[str, ...] = ()
+    # a native vector env (``gym.make_vec`` uses it by default; ``vectorization_mode="sync"`` still works)
+    vector_entry_point: str | None = None
 
 
 TASKS: dict[str, TaskSpec] = {}
@@ -60,13 +62,18 @@ def _ppbench_load(env_id: str, **options: Any) -> PuzzleSet:
 def _register(spec: TaskSpec) -> None:
     TASKS[spec.env_id] = spec
     if spec.env_id not in gym.registry:
-        gym.register(id=spec.env_id, entry_point=spec.entry_point, disable_env_checker=False)
+        gym.register(
+            id=spec.env_id,
+            entry_point=spec.entry_point,
+            vector_entry_point=spec.vector_entry_point,
+            disable_env_checker=False,
+        )
 
 
 def _register_builtin() -> None:
     from arena_envs.sudoku.env import SudokuEnvConfig
 
-    data_keys = ("split", "size", "data", "seed", "count")
+    data_keys = ("split", "size", "data", "seed", "count", "rating_min", "rating_max", "clues_min", "clues_max")
     _register(
         TaskSpec(
             "arena/SudokuExtreme-v0",
@@ -89,6 +96,7 @@ def _register_builtin() -> None:
             _sudoku_load,
             "Sudoku-Extreme, one digit per step, action masks and dense rule reward (for RL)",
             data_keys,
+            vector_entry_point="arena_envs.sudoku.vector_env:SudokuStepVectorEnv",
         )
     )
 
@@ -96,7 +104,7 @@ def _register_builtin() -> None:
 def _register_maze() -> None:
     from arena_envs.maze.env import MazeEnvConfig
 
-    data_keys = ("split", "size", "data", "seed", "count")
+    data_keys = ("split", "size", "data", "seed", "count", "shortest_min", "shortest_max")
     _register(
         TaskSpec(
             "arena/MazeHard-v0",
@@ -119,6 +127,7 @@ def _register_maze() -> None:
             _maze_load,
             "Maze-Hard, one move of the path per step, action masks and dense reward (for RL)",
             data_keys,
+            vector_entry_point="arena_envs.maze.vector_env:MazeStepVectorEnv",
         )
     )
 
@@ -147,7 +156,7 @@ def _register_ppbench() -> None:
     # puzzle set is loaded
     from arena_envs.ppbench.env import PPBenchEnvConfig
 
-    data_keys = ("split", "data", "count", "variety")
+    data_keys = ("split", "data", "count", "variety", "cells_min", "cells_max")
     _register(
         TaskSpec(
             "arena/PPBench-v0",

@@ -207,6 +207,78 @@ class _TrainHelp(argparse.Action):
         parser.exit()
 
 
+def cmd_rl(args: argparse.Namespace) -> int:
+    from arena_envs.config import ConfigError, build_config
+
+    try:
+        from arena_agents.rl.ppo import PPOConfig, train
+    except ImportError as exc:
+        raise ConfigError(
+            f"`arena rl` needs stable-baselines3 and sb3-contrib: pip install 'puzzle-arena[rl]' ({exc})"
+        ) from None
+    settings = _parse_env_options(args.set)
+    env_options = _parse_env_options(args.env_option)
+    if args.data is not None:
+        env_options["data"] = args.data
+    for key in ("env_id", "env_options"):
+        if key in settings:
+            raise ConfigError(f"set {key} with --env / -o KEY=VALUE, not -s")
+    if "net_arch" in settings:
+        arch = settings["net_arch"]
+        settings["net_arch"] = (
+            tuple(int(w) for w in str(arch).replace("x", " ").split()) if isinstance(arch, str) else (int(arch),)
+        )
+    for key in ("total_timesteps", "num_envs", "seed", "device", "curriculum"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    config = build_config(PPOConfig, {"env_id": args.env, "env_options": env_options, **settings}, what="arena rl")
+    out = args.out or f"runs/rl/{args.env.split('/')[-1]}"
+    result = train(config, out, restart=args.restart, max_minutes=args.max_minutes)
+    print(
+        json.dumps(
+            {
+                "out": str(result.out),
+                "timesteps": result.timesteps,
+                "timed_out": result.timed_out,
+                "eval_solved": result.last_eval.solved,
+                "eval_puzzles": result.last_eval.puzzles,
+            },
+            indent=2,
+        )
+    )
+    print(
+        f"evaluate with: arena eval --env {_answer_env(args.env)} --agent sb3:{out}/model.zip "
+        f"{' '.join(f'-o {k}={v}' for k, v in env_options.items() if k != 'mask_conflicts')}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _answer_env(step_env: str) -> str:
+    from arena_agents.rl.ppo import answer_env_id
+
+    return answer_env_id(step_env)
+
+
+class _RLHelp(argparse.Action):
+    """``arena rl --help``: the options, then every -s key with its default and what it does."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None):
+        try:
+            from arena_agents.rl.ppo import settings_help
+
+            parser.epilog = settings_help()
+        except ImportError as exc:
+            parser.epilog = (
+                f"(the -s keys are listed once the rl extra is installed: pip install 'puzzle-arena[rl]'; {exc})"
+            )
+        parser.print_help()
+        parser.exit()
+
+
 def cmd_envs(args: argparse.Namespace) -> int:
     from arena_envs.registry import TASKS
 
@@ -324,6 +396,34 @@ def build_parser(
         help="wall-time limit, checked every step: stop before the next step would pass it, with a checkpoint",
     )
     tr.set_defaults(func=cmd_train)
+
+    rl = sub.add_parser(
+        "rl",
+        help="train an RL policy (MaskablePPO) on a step env, the verifier's rules as reward",
+        description="Train MaskablePPO on a step env; the run directory resumes when it exists.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    rl.add_argument("-h", "--help", action=_RLHelp, help="show this help with every -s key and its default")
+    rl.add_argument("--env", default="arena/SudokuExtremeStep-v0", help="a step env (default Sudoku step mode)")
+    rl.add_argument("--data", default=None, help="bundled | generated | hub | PATH.csv")
+    rl.add_argument("--env-option", "-o", action="append", default=[], metavar="KEY=VALUE", help="e.g. -o size=4")
+    rl.add_argument(
+        "--set", "-s", action="append", default=[], metavar="KEY=VALUE", help="a PPO setting, e.g. -s ent_coef=0.02"
+    )
+    rl.add_argument("--total-timesteps", type=int, default=None, help="env steps to train for (default 200,000)")
+    rl.add_argument("--num-envs", type=int, default=None, help="boards stepped side by side (default 64)")
+    rl.add_argument("--curriculum", default=None, help="a curriculum spec, e.g. target=0.7 (docs/rl-curricula.md)")
+    rl.add_argument("--seed", type=int, default=None)
+    rl.add_argument("--device", default=None, help="cpu | cuda")
+    rl.add_argument("--out", default=None, help="run directory (default runs/rl/ENV); an existing run resumes")
+    rl.add_argument("--restart", action="store_true", help="discard the run in --out instead of resuming it")
+    rl.add_argument("--max-minutes", type=float, default=None, help="wall-time limit; the policy is saved on stopping")
+    rl.set_defaults(func=cmd_rl)
+
+    from arena_harness import export
+
+    export.add_parser(sub)
 
     sub.add_parser("envs", help="list environments").set_defaults(func=cmd_envs)
     sub.add_parser("agents", help="list agents and their options").set_defaults(func=cmd_agents)

@@ -46,8 +46,8 @@ def esc(text: object) -> str:
 def plot_kind(card: Mapping[str, Any]) -> str:
     """The legend kind of an agent card (or a summary with ``agent_kind`` / ``agent_name``).
 
-    The card's kind says baseline / recursive / llm / tool-assisted; RL agents have no kind of their own in the
-    submission format, so their name says it (``ppo``, ``rl-...``, ``dqn``...). Anything else is "other"."""
+    The card's kind says baseline / recursive / llm / tool-assisted / rl; an older card without the rl kind is
+    still drawn as RL when its name says so (``ppo``, ``sb3``, ``rl-...``, ``dqn``...). Anything else is "other"."""
     kind = str(card.get("kind") or card.get("agent_kind") or "").lower()
     name = str(card.get("name") or card.get("agent_name") or "").lower()
     stem = name.replace("-", "_").split(":")[0]

@@ -109,7 +109,7 @@ def _columns(track: Track) -> list[Column]:
     cols = [
         Column("rank", "#"),
         Column("agent", "agent", numeric=False),
-        Column("kind", "kind", numeric=False, help="recursive / LLM / baseline / tool-assisted"),
+        Column("kind", "kind", numeric=False, help="recursive / LLM / baseline / tool-assisted / rl"),
         Column("params", "params", help="learned parameters"),
         Column("k", "k", help="candidates per puzzle"),
         Column(
@@ -285,7 +285,7 @@ table.board th button{font:inherit;font-weight:600;border:0;background:none;curs
 th[aria-sort=ascending] button::after{content:" ▲"} th[aria-sort=descending] button::after{content:" ▼"}
 .kind{padding:1px 6px;border-radius:8px;font-size:12px;color:#fff;background:#555}
 .kind-recursive{background:#1b7f3b}.kind-llm{background:#1f5fbf}.kind-tool-assisted{background:#8a3fc0}
-.kind-baseline{background:#b35900}
+.kind-baseline{background:#b35900}.kind-rl{background:#a8326e}
 tr.partial td{color:#666;font-style:italic}
 .partial-tag{padding:0 5px;border-radius:8px;font-size:11px;font-style:normal;background:#f0e0b0;color:#5a4500}
 .plots{display:flex;flex-wrap:wrap;gap:10px} figure{margin:0;background:#fff;border:1px solid #e3e3e3}

@@ -54,7 +54,7 @@ LIMITS = {
     "max_text_chars": MAX_TEXT_CHARS,
 }
 COST_FIELDS = frozenset(f.name for f in fields(Cost))
-AGENT_KINDS = ("recursive", "llm", "baseline", "tool-assisted")
+AGENT_KINDS = ("recursive", "llm", "baseline", "tool-assisted", "rl")
 CLAIMABLE = (
     "pass_at_1",
     "pass_at_k",

@@ -22,6 +22,7 @@ Usage per candidate: input and output tokens, requests, seconds, and dollars whe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -30,7 +31,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, Field, create_model, model_validator
 from pydantic_ai import Agent as PydanticAgent
 from pydantic_ai import ModelRetry, NativeOutput, PromptedOutput, RunContext, RunUsage, ToolOutput, UsageLimits
@@ -40,6 +40,7 @@ from pydantic_ai.models.test import TestModel
 
 from arena_agents.llm.config import LLMAgentConfig
 from arena_agents.llm.prompts import ANSWER_FIELDS, family_prompt, user_prompt
+from arena_envs.answers import answer_from_fields, drop_on_abstention
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle
 
@@ -49,13 +50,6 @@ INSTRUCTIONS = (
     "You solve logic puzzles exactly. Read the rules and the board, reason carefully, and give the complete "
     "answer in the requested structure. If you cannot solve it, you may abstain."
 )
-
-
-def _drop_on_abstention(data: Any, field: str) -> Any:
-    """An abstention is final whatever the answer field holds (``[]``, as the prompt allows, or a partial one)."""
-    if isinstance(data, dict) and data.get("abstain") is True and field in data:
-        return {key: v for key, v in data.items() if key != field}
-    return data
 
 
 class GridAnswer(BaseModel):
@@ -68,7 +62,7 @@ class GridAnswer(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _abstention_needs_no_grid(cls, data: Any) -> Any:
-        return _drop_on_abstention(data, "grid")
+        return drop_on_abstention(data, "grid")
 
 
 class GridsAnswer(BaseModel):
@@ -81,7 +75,7 @@ class GridsAnswer(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _abstention_needs_no_grids(cls, data: Any) -> Any:
-        return _drop_on_abstention(data, "grids")
+        return drop_on_abstention(data, "grids")
 
     @model_validator(mode="after")
     def _rectangular(self) -> GridsAnswer:
@@ -171,6 +165,20 @@ _KNOWN_KEYS = {
 }
 
 
+def _server_model(config: LLMAgentConfig, http_client: Any = None) -> Any:
+    """The pydantic-ai model for an OpenAI-compatible server at ``config.base_url``; ``http_client`` replaces the
+    transport (the stand-in server of :func:`request_messages`)."""
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.profiles.openai import OpenAIModelProfile
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    key = os.environ.get(config.api_key_env) or "not-needed"
+    provider = OpenAIProvider(base_url=config.base_url, api_key=key, http_client=http_client)
+    # llama.cpp's server rejects max_completion_tokens; max_tokens works on every compatible server
+    profile = OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False)
+    return OpenAIChatModel(config.model, provider=provider, profile=profile)
+
+
 class LLMAgent:
     name = "llm"
 
@@ -182,17 +190,9 @@ class LLMAgent:
         self.parameters: int | None = None
 
     def _build_model(self) -> Any:
-        c = self.config
-        if c.base_url is None:
+        if self.config.base_url is None:
             return self._hosted_model()
-        from pydantic_ai.models.openai import OpenAIChatModel
-        from pydantic_ai.profiles.openai import OpenAIModelProfile
-        from pydantic_ai.providers.openai import OpenAIProvider
-
-        provider = OpenAIProvider(base_url=c.base_url, api_key=os.environ.get(c.api_key_env) or "not-needed")
-        # llama.cpp's server rejects max_completion_tokens; max_tokens works on every compatible server
-        profile = OpenAIModelProfile(openai_chat_supports_max_completion_tokens=False)
-        return OpenAIChatModel(c.model, provider=provider, profile=profile)
+        return _server_model(self.config)
 
     def _hosted_model(self) -> Any:
         """The pydantic-ai model for a model string, built now so that a missing API key (the provider reads it
@@ -379,16 +379,13 @@ class LLMAgent:
         answer: GridAnswer | MovesAnswer | GridsAnswer = result.output
         tool_calls = usage.tool_calls
         extras = {"tool_calls": tool_calls, "strategy": self.config.strategy}
-        if answer.abstain:
+        kind = "moves" if isinstance(answer, MovesAnswer) else "grids" if isinstance(answer, GridsAnswer) else "grid"
+        # the validated fields become the verifier's answer by the same rule the RL reward functions use on text
+        parsed = answer_from_fields(answer.model_dump(), kind)
+        if parsed.abstained:
             return Candidate(None, cost=cost, extras=extras)
         q = answer.confidence if self.config.confidence else None
-        if isinstance(answer, MovesAnswer):
-            return Candidate(list(answer.moves), q=q, cost=cost, extras=extras)
-        if isinstance(answer, GridsAnswer):  # ARC: one grid per test input, sizes may differ
-            grids = [np.asarray(g, dtype=np.int64) for g in answer.grids]
-            return Candidate(grids, q=q, cost=cost, extras=extras)
-        grid = np.asarray(answer.grid, dtype=np.int64)
-        return Candidate(grid, q=q, cost=cost, extras=extras)
+        return Candidate(parsed.answer, q=q, cost=cost, extras=extras)
 
     def _dollars(self, result: Any, usage: RunUsage) -> float | None:
         c = self.config
@@ -413,3 +410,81 @@ class LLMAgent:
         for p in puzzles:
             family_prompt(p)  # an unsupported family fails before any request is sent
         return asyncio.run(self._act(puzzles, k))
+
+
+STAND_IN_URL = "http://stand-in.invalid/v1"  # never contacted: request_messages answers in process
+
+
+def request_messages(puzzles: Sequence[Puzzle], config: LLMAgentConfig | None = None) -> list[list[dict[str, str]]]:
+    """Per puzzle, the chat messages of the agent's first request exactly as an OpenAI-compatible server receives
+    them (``[{"role": "system" | "user", "content": ...}, ...]``): the data ``arena export`` and ``rl/grpo.py``
+    train a model on, so that it is asked in training as ``llm:NAME,base_url=...`` asks it in evaluation.
+
+    The messages are recorded, not rebuilt: the agent runs against a stand-in server (an in-process transport that
+    replies with an abstention), so they hold whatever pydantic-ai adds in ``prompted`` mode (today a second
+    system message with the answer's JSON schema) and cannot drift from what the agent sends. One request is
+    recorded per answer schema, the only part of the system messages that varies; the other puzzles of that schema
+    get their own prompt as the user message, after the recorded request is checked to end in exactly that.
+
+    Args:
+        puzzles: puzzles of any family the agents support.
+        config: the agent whose requests to record (default: ``llm:model,base_url=...`` with its defaults). It must
+            use ``output=prompted`` (the other modes send the schema outside the messages) and the ``direct``
+            strategy (the agentic one adds a tool, which chat messages cannot carry).
+    """
+    try:  # the HTTP client of the openai package: httpx2 since openai 3, httpx before
+        import httpx2 as httpx
+    except ImportError:  # pragma: no cover - older openai
+        import httpx  # type: ignore[no-redef]
+
+    config = config or LLMAgentConfig(model="model", base_url=STAND_IN_URL)
+    if config.output_mode != "prompted" or config.strategy != "direct":
+        raise ConfigError(
+            f"request messages are recorded for output=prompted and strategy=direct only, got "
+            f"output={config.output_mode} strategy={config.strategy} (other modes send part of the request outside "
+            "the messages)"
+        )
+    config = dataclasses.replace(config, base_url=STAND_IN_URL, attempts=1, retries=0, concurrency=32)
+    # Only the answer's schema varies the system messages, so one request per schema is recorded and the others
+    # take their puzzle's prompt as the user message: 13 ms a puzzle would be hours for a large training split.
+    groups: dict[type, list[int]] = {}
+    for i, puzzle in enumerate(puzzles):
+        groups.setdefault(LLMAgent._answer_model(puzzle), []).append(i)
+    firsts = [indices[0] for indices in groups.values()]
+    recorded = _record_requests([puzzles[i] for i in firsts], config, httpx)
+    prompts = [{"role": "user", "content": user_prompt(p, tool=False, confidence=config.confidence)} for p in puzzles]
+    if any(messages[-1] != prompts[i] for i, messages in zip(firsts, recorded)):
+        return _record_requests(puzzles, config, httpx)  # a request is no longer head + prompt: record every one
+    out: list[list[dict[str, str]]] = [[] for _ in puzzles]
+    for indices, messages in zip(groups.values(), recorded):
+        for i in indices:
+            out[i] = [*messages[:-1], prompts[i]]
+    return out
+
+
+def _record_requests(puzzles: Sequence[Puzzle], config: LLMAgentConfig, httpx: Any) -> list[list[dict[str, str]]]:
+    """Run the agent on ``puzzles`` against the stand-in server; the messages of each first request, in order."""
+    sent: dict[str, list[dict[str, str]]] = {}  # keyed by the user message: a puzzle's prompt names its board
+
+    def stand_in(request: Any) -> Any:
+        messages = [{"role": m["role"], "content": m["content"]} for m in json.loads(request.content)["messages"]]
+        sent[messages[-1]["content"]] = messages
+        reply = {"role": "assistant", "content": '{"abstain": true}'}
+        return httpx.Response(
+            200,
+            json={
+                "id": "stand-in",
+                "object": "chat.completion",
+                "created": 0,
+                "model": config.model,
+                "choices": [{"index": 0, "finish_reason": "stop", "message": reply}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            },
+        )
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(stand_in))
+    recorder = LLMAgent(config, model=_server_model(config, http_client=client))
+    for candidates in recorder.act(puzzles, 1):
+        if candidates[0].error is not None:  # a change in pydantic-ai, not the user's doing
+            raise RuntimeError(f"recording the agent's request failed: {candidates[0].error}")
+    return [sent[user_prompt(p, tool=False, confidence=config.confidence)] for p in puzzles]

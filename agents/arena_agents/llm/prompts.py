@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from arena_envs.answers import ANSWER_FIELDS, ANSWER_KINDS  # shared with the reward functions that read replies
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Puzzle
 
@@ -27,7 +28,7 @@ class FamilyPrompt:
     answer_format: Callable[[Puzzle], str]
     rule_check: Callable[[Puzzle, list], str]  # the agentic strategy's tool (a grid, or a list of moves)
     values: Callable[[Puzzle], tuple[int, ...]]  # the cell values an answer may hold (fixed in the schema)
-    answer_kind: str = "grid"  # "grid" (a list of rows) | "moves" (a list of move strings) | "grids" (ARC)
+    answer_kind: str = "grid"  # ANSWER_KINDS: "grid" (a list of rows) | "moves" (move strings) | "grids" (ARC)
     example: Callable[[Puzzle], dict[str, Any]] | None = None  # llm:test's reply: well formed, from the board only
     board_heading: str = "Board (row and column numbers start at 1):"
 
@@ -213,7 +214,7 @@ FAMILIES: dict[str, FamilyPrompt] = {
         _ppbench_format,
         _ppbench_check,
         lambda p: (),
-        "moves",
+        ANSWER_KINDS["ppbench"],
         example=lambda p: {"moves": ["mouse,left,1,1"]},  # one click on the top-left cell
     ),
     "arc": FamilyPrompt(
@@ -222,13 +223,11 @@ FAMILIES: dict[str, FamilyPrompt] = {
         _arc_format,
         _arc_check,
         lambda p: tuple(range(10)),
-        "grids",
+        ANSWER_KINDS["arc"],
         example=_arc_example,
         board_heading="The task:",
     ),
 }
-
-ANSWER_FIELDS = {"grid": "grid", "moves": "moves", "grids": "grids"}
 
 
 def family_prompt(puzzle: Puzzle) -> FamilyPrompt:

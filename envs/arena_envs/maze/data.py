@@ -27,6 +27,7 @@ import numpy as np
 
 from arena_envs.config import ConfigError, DataError
 from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, grid_fingerprint, hub_csv
+from arena_envs.env_base import band_rows, band_text
 from arena_envs.gencache import cached_arrays
 from arena_envs.maze import verifier
 from arena_envs.maze.generator import PROFILE, MazeSpec, generate_many
@@ -123,6 +124,9 @@ class MazeSet(RowIndex):
     fingerprint: str = ""
     shortest: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32), repr=False)
     puzzles: tuple[Puzzle, ...] = field(default=(), repr=False)
+    # row numbers in the loaded split of a difficulty band's mazes (None: the whole split), so a maze keeps its
+    # id and meta["index"] in every band
+    rows: tuple[int, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         a = self.arrays
@@ -130,9 +134,10 @@ class MazeSet(RowIndex):
         lengths = shortest_lengths(np.ascontiguousarray(a.questions, dtype=np.int8).reshape(n, -1), size)
         if (lengths < 0).any():
             raise DataError(f"maze {int(np.argmax(lengths < 0))} of {self.source} has no path from S to G")
+        rows = self.rows if self.rows is not None else range(n)
         puzzles = tuple(
             Puzzle(
-                id=f"{self.id_prefix}/{self.split}/{i:06d}",
+                id=f"{self.id_prefix}/{self.split}/{row:06d}",
                 family=FAMILY,
                 grid=a.questions[i],
                 meta={
@@ -140,10 +145,10 @@ class MazeSet(RowIndex):
                     "rating": int(a.ratings[i]),
                     "walls": int((a.questions[i] == WALL).sum()),
                     "source": a.sources[i],
-                    "index": i,
+                    "index": row,
                 },
             )
-            for i in range(n)
+            for i, row in enumerate(rows)
         )
         object.__setattr__(self, "shortest", lengths)
         object.__setattr__(self, "puzzles", puzzles)
@@ -183,10 +188,34 @@ def load_set(
     seed: int = 0,
     count: int = 1000,
     limit: int | None = None,
+    shortest_min: int | None = None,
+    shortest_max: int | None = None,
 ) -> MazeSet:
     """``data``: ``bundled`` (default for 30x30), ``generated`` (default for other sizes: ``count`` mazes from
-    ``seed``), ``hub`` (the original, needs internet) or the path of a CSV in the original schema."""
-    return _load_set(env_id, split, size, data, seed, count, limit, file_version(data))
+    ``seed``), ``hub`` (the original, needs internet) or the path of a CSV in the original schema. The
+    difficulty band then keeps the mazes whose shortest path L* lies in [shortest_min, shortest_max] (None:
+    unbounded); with no band the loaded set is returned as it is, so the default splits keep their fingerprints."""
+    full = _load_set(env_id, split, size, data, seed, count, limit, file_version(data))
+    return _banded(full, (shortest_min, shortest_max))
+
+
+@lru_cache(maxsize=32)
+def _banded(full: MazeSet, shortest: tuple[int | None, int | None]) -> MazeSet:
+    """The mazes of ``full`` inside the band: a split of its own (its fingerprint covers only those mazes; its
+    source names the band), or ``full`` itself when the band bounds nothing."""
+    rows = band_rows({"shortest": full.shortest}, {"shortest": shortest}, what=f"{full.source} split {full.split!r}")
+    if rows is None:
+        return full
+    a = full.arrays
+    arrays = MazeArrays(a.questions[rows], a.solutions[rows], a.ratings[rows], tuple(a.sources[i] for i in rows))
+    return MazeSet(
+        env_id=full.env_id,
+        split=full.split,
+        source=f"{full.source}:{band_text('shortest', *shortest)}",
+        arrays=arrays,
+        id_prefix=full.id_prefix,
+        rows=tuple(int(i) for i in rows),
+    )
 
 
 @lru_cache(maxsize=16)

@@ -27,7 +27,7 @@ import numpy as np
 from gymnasium import spaces
 
 from arena_envs.config import ConfigError
-from arena_envs.env_base import AnswerEnv, PuzzleEnv
+from arena_envs.env_base import AnswerEnv, PuzzleEnv, check_band
 from arena_envs.maze.data import MazeSet, load_set
 from arena_envs.maze.grid import GOAL, OPEN, PATH, START, coerce_maze
 from arena_envs.maze.render import render_maze
@@ -45,10 +45,14 @@ class MazeEnvConfig:
     seed: int = 0
     count: int = 1000
     max_attempts: int = 1  # answer mode only
+    # difficulty band on the shortest S-G path length L*, applied to the loaded split (None: unbounded)
+    shortest_min: int | None = None
+    shortest_max: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ConfigError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        check_band(self, "shortest")
 
 
 class _MazeEnvBase(PuzzleEnv):

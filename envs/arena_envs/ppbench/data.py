@@ -24,6 +24,7 @@ import numpy as np
 
 from arena_envs.config import ConfigError, DataError
 from arena_envs.datafiles import RowIndex, file_version
+from arena_envs.env_base import band_rows, band_text
 from arena_envs.ppbench import layout
 from arena_envs.ppbench.engine import PzprWorker, WorkerPool, default_worker, ppbench_root
 from arena_envs.ppbench.verifier import judge_batch
@@ -127,9 +128,14 @@ class PPBenchSet(RowIndex):
 
 
 def _fingerprint(records: Sequence[Record]) -> str:
+    return _fingerprint_of([(r.url, r.pid, r.solution) for r in records])
+
+
+def _fingerprint_of(items: Sequence[tuple[str, str, dict[str, list[str]]]]) -> str:
+    """sha256 over (url, pid, published moves) of each puzzle in order."""
     h = hashlib.sha256()
-    for r in records:
-        h.update(json.dumps([r.url, r.pid, r.solution.get("moves_full", [])], separators=(",", ":")).encode())
+    for url, pid, solution in items:
+        h.update(json.dumps([url, pid, solution.get("moves_full", [])], separators=(",", ":")).encode())
     return "sha256:" + h.hexdigest()  # same form as every other env's fingerprint
 
 
@@ -199,9 +205,13 @@ def load_set(
     data: str | None = None,
     count: int | None = None,
     variety: str | None = None,
+    cells_min: int | None = None,
+    cells_max: int | None = None,
 ) -> PPBenchSet:
     """The golden set of the installed ``ppbench`` package (``split`` golden_300 = test, or golden_30), or the
-    jsonl file ``data``; ``variety`` keeps one pzpr variety (e.g. "sudoku"), then ``count`` the first puzzles."""
+    jsonl file ``data``; ``variety`` keeps one pzpr variety (e.g. "sudoku"), then ``count`` the first puzzles,
+    then the board-size band the puzzles with rows x cols in [cells_min, cells_max] (None: unbounded; the size
+    is known once pzpr has opened a puzzle). With no band the loaded set is returned as it is."""
     if count is not None and count < 1:
         raise ConfigError(f"count must be >= 1, got {count}")
     if data in (None, "bundled"):
@@ -212,7 +222,33 @@ def load_set(
         path = Path(data)
         name = split if split != "test" else path.stem
         source = f"original:{path}"
-    return _load(str(path), file_version(str(path)), name, source, count, variety, env_id)
+    loaded = (str(path), file_version(str(path)), name, source, count, variety, env_id)
+    if cells_min is None and cells_max is None:
+        return _load(*loaded)
+    return _banded(loaded, (cells_min, cells_max))
+
+
+@lru_cache(maxsize=16)
+def _banded(loaded: tuple[Any, ...], cells: tuple[int | None, int | None]) -> PPBenchSet:
+    """The puzzles of the set ``_load(*loaded)`` inside the band, with their own fingerprint (the same formula
+    over the kept puzzles) and ids (unchanged: they carry the row in the file). Keyed by the load arguments: a
+    PPBenchSet is a mutable dataclass, so not hashable."""
+    full = _load(*loaded)
+    sizes = np.array([p.meta["rows"] * p.meta["cols"] for p in full.puzzles], dtype=np.int64)
+    rows = band_rows({"cells": sizes}, {"cells": cells}, what=full.source)
+    if rows is None:
+        return full
+    puzzles = [full.puzzles[i] for i in rows]
+    solutions = [full.solutions[i] for i in rows]
+    return PPBenchSet(
+        env_id=full.env_id,
+        split=full.split,
+        source=f"{full.source}:{band_text('cells', *cells)}",
+        fingerprint=_fingerprint_of([(p.meta["url"], p.meta["pid"], sol) for p, sol in zip(puzzles, solutions)]),
+        puzzles=puzzles,
+        solutions=solutions,
+        worker=full.worker,
+    )
 
 
 @lru_cache(maxsize=4)

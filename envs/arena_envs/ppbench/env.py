@@ -36,7 +36,7 @@ from gymnasium import spaces
 
 from arena_envs.answers import as_array
 from arena_envs.config import ConfigError
-from arena_envs.env_base import AnswerEnv, PuzzleEnv
+from arena_envs.env_base import AnswerEnv, PuzzleEnv, check_band
 from arena_envs.ppbench import layout
 from arena_envs.ppbench.data import PPBenchSet, load_set
 from arena_envs.ppbench.verifier import is_moves
@@ -55,10 +55,14 @@ class PPBenchEnvConfig:
     max_attempts: int = 1  # answer mode
     max_steps: int | None = None  # step mode; None: 2 x writable positions + 10
     rule_penalty: float = 0.05  # step mode shaping scale
+    # board-size band on rows x cols, applied after variety and count (None: unbounded)
+    cells_min: int | None = None
+    cells_max: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ConfigError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        check_band(self, "cells")
         if self.max_steps is not None and self.max_steps < 1:
             raise ConfigError(f"max_steps must be >= 1, got {self.max_steps}")
         if self.rule_penalty < 0:

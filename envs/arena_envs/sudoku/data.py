@@ -23,6 +23,7 @@ import numpy as np
 
 from arena_envs.config import ConfigError, DataError
 from arena_envs.datafiles import PUZZLE_CSV_HEADER, RowIndex, csv_rows, file_version, grid_fingerprint, hub_csv
+from arena_envs.env_base import band_rows, band_text
 from arena_envs.gencache import cached_arrays
 from arena_envs.protocol import Puzzle, Verdict
 from arena_envs.sudoku import verifier
@@ -128,12 +129,16 @@ class SudokuSet(RowIndex):
     id_prefix: str
     fingerprint: str = ""
     puzzles: tuple[Puzzle, ...] = field(default=(), repr=False)
+    # row numbers in the loaded split of a difficulty band's puzzles (None: the whole split), so a puzzle keeps
+    # its id and meta["index"] in every band
+    rows: tuple[int, ...] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         a = self.arrays
+        rows = self.rows if self.rows is not None else range(len(a.questions))
         puzzles = tuple(
             Puzzle(
-                id=f"{self.id_prefix}/{self.split}/{i:06d}",
+                id=f"{self.id_prefix}/{self.split}/{row:06d}",
                 family=FAMILY,
                 grid=a.questions[i],
                 meta={
@@ -141,10 +146,10 @@ class SudokuSet(RowIndex):
                     "clues": int((a.questions[i] != 0).sum()),
                     "source": a.sources[i],
                     "box": (self.shape.box_rows, self.shape.box_cols),
-                    "index": i,
+                    "index": row,
                 },
             )
-            for i in range(len(a.questions))
+            for i, row in enumerate(rows)
         )
         object.__setattr__(self, "puzzles", puzzles)
         object.__setattr__(self, "fingerprint", fingerprint(self.shape, a.questions, a.solutions))
@@ -208,15 +213,44 @@ def load_set(
     seed: int = 0,
     count: int = 1000,
     limit: int | None = None,
+    rating_min: int | None = None,
+    rating_max: int | None = None,
+    clues_min: int | None = None,
+    clues_max: int | None = None,
 ) -> SudokuSet:
     """Resolve the ``data`` option of the Sudoku envs into a :class:`SudokuSet` (cached per content).
 
     ``data``: ``"bundled"`` (default for 9x9), ``"generated"`` (default for other sizes: ``count``
     puzzles from ``seed``), ``"hub"`` (the original dataset, needs internet) or a path to a CSV in
-    the original schema.
+    the original schema. The difficulty bands then keep the puzzles whose ``rating`` (the split's rating
+    column) and ``clues`` (givens) lie in [min, max] (None: unbounded); with no band the loaded set is returned
+    as it is, so the default splits and their fingerprints do not change.
     """
     # A file may change between calls: its size and mtime are part of the cache key.
-    return _load_set(env_id, split, size, data, seed, count, limit, file_version(data))
+    full = _load_set(env_id, split, size, data, seed, count, limit, file_version(data))
+    return _banded(full, (rating_min, rating_max), (clues_min, clues_max))
+
+
+@lru_cache(maxsize=32)
+def _banded(full: SudokuSet, rating: tuple[int | None, int | None], clues: tuple[int | None, int | None]) -> SudokuSet:
+    """The puzzles of ``full`` inside both bands: a split of its own (its fingerprint covers only those puzzles;
+    its source names the bands), or ``full`` itself when no band bounds anything."""
+    a = full.arrays
+    values = {"rating": a.ratings, "clues": (a.questions != 0).reshape(len(a.questions), -1).sum(axis=1)}
+    rows = band_rows(values, {"rating": rating, "clues": clues}, what=f"{full.source} split {full.split!r}")
+    if rows is None:
+        return full
+    shown = ",".join(band_text(k, *b) for k, b in (("rating", rating), ("clues", clues)) if b != (None, None))
+    arrays = SudokuArrays(a.questions[rows], a.solutions[rows], a.ratings[rows], tuple(a.sources[i] for i in rows))
+    return SudokuSet(
+        env_id=full.env_id,
+        split=full.split,
+        source=f"{full.source}:{shown}",
+        shape=full.shape,
+        arrays=arrays,
+        id_prefix=full.id_prefix,
+        rows=tuple(int(i) for i in rows),
+    )
 
 
 @lru_cache(maxsize=16)

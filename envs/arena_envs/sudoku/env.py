@@ -29,7 +29,7 @@ import numpy as np
 from gymnasium import spaces
 
 from arena_envs.config import ConfigError
-from arena_envs.env_base import AnswerEnv, PuzzleEnv
+from arena_envs.env_base import AnswerEnv, PuzzleEnv, check_band
 from arena_envs.protocol import Verdict
 from arena_envs.rendering import sudoku_rgb
 from arena_envs.sudoku.data import SudokuSet, load_set
@@ -48,10 +48,17 @@ class SudokuEnvConfig:
     count: int = 1000  # puzzles to generate for data="generated"
     max_attempts: int = 1  # answer mode only
     mask_conflicts: bool = False  # step mode only
+    # difficulty bands, applied to the loaded split (None: unbounded): the split's rating column, the givens
+    rating_min: int | None = None
+    rating_max: int | None = None
+    clues_min: int | None = None
+    clues_max: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ConfigError(f"max_attempts must be >= 1, got {self.max_attempts}")
+        check_band(self, "rating")
+        check_band(self, "clues")
 
 
 class _SudokuEnvBase(PuzzleEnv):
