@@ -246,11 +246,8 @@ def cmd_rl(args: argparse.Namespace) -> int:
             indent=2,
         )
     )
-    print(
-        f"evaluate with: arena eval --env {_answer_env(args.env)} --agent sb3:{out}/model.zip "
-        f"{' '.join(f'-o {k}={v}' for k, v in env_options.items() if k != 'mask_conflicts')}",
-        file=sys.stderr,
-    )
+    data = "".join(f" -o {k}={v}" for k, v in env_options.items() if k != "mask_conflicts")  # dynamics-only option
+    print(f"evaluate with: arena eval --env {_answer_env(args.env)}{data} --agent sb3:{out}/model.zip", file=sys.stderr)
     return 0
 
 
