@@ -69,6 +69,10 @@ def test_the_readme_claims_only_what_exists():
         assert name.lower() in FAMILIES or f"{name} is not built yet" in home, name
     status = readme[readme.index("## What exists") :]
     row = next(line for line in status.splitlines() if line.startswith("| RL"))
-    assert "not yet" in row and "arena rl" not in readme  # RL with verifier reward is not built yet
+    from arena_agents.registry import AGENTS
+    from arena_harness.cli import build_parser
+
+    commands = build_parser()._subparsers._group_actions[0].choices  # the RL row names a command and an agent
+    assert "`arena rl`" in row and "rl" in commands and "`sb3:PATH`" in row and AGENTS["sb3"].kind == "rl"
     for name in ("TRM", "HRM", "PTRM", "GRAM", "LDT"):  # every family the status table names is registered
         assert any(line.startswith(f"| {name}") or f", {name}" in line for line in status.splitlines()), name
