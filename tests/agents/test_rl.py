@@ -273,3 +273,15 @@ def test_bad_checkpoints_are_one_clear_error(tiny_run: Path, tmp_path: Path) -> 
             dst.writestr(name, data)
     with pytest.raises(ConfigError, match="do not fit"):
         make_agent(f"sb3:{mismatched}")
+
+
+def test_arena_rl_with_a_curriculum(tmp_path: Path) -> None:
+    """--curriculum trains on one SyncVectorEnv of curriculum envs sharing one Curriculum; the progress line and
+    progress.csv report its level."""
+    lines: list[str] = []
+    config = PPOConfig(env_id="arena/MazeHardStep-v0", env_options={"size": 6}, total_timesteps=256, eval_every=0,
+                       curriculum="target=0.6,window=20", **TINY)  # fmt: skip
+    result = train(config, tmp_path / "run", echo=lines.append)
+    assert result.timesteps >= 256
+    assert all(" level " in line for line in lines if line.startswith("steps "))
+    assert "curriculum/level" in (tmp_path / "run" / "progress.csv").read_text().splitlines()[0]

@@ -144,6 +144,7 @@ def answer_env_id(step_env_id: str) -> str:
 def make_env(config: PPOConfig, split: str) -> GymnasiumVecEnv:
     """The training boards as an SB3 VecEnv (sub-envs reset in the same step, as SB3 expects)."""
     options = {**config.env_options, "split": split}
+    curriculum = None
     if config.curriculum is not None:
         from arena_envs.curriculum import Curriculum, make_curriculum_env
 
@@ -169,6 +170,7 @@ def make_env(config: PPOConfig, split: str) -> GymnasiumVecEnv:
             **options,
         )
     env = GymnasiumVecEnv(vector)
+    env.curriculum = curriculum if config.curriculum is not None else None  # the progress line reports its level
     env.seed(config.seed)
     return VecMonitor(env, info_keywords=("is_success",))
 
@@ -268,6 +270,10 @@ class ArenaCallback(BaseCallback):
         solved = np.mean([float(e.get("is_success", 0.0)) for e in buffer]) if buffer else float("nan")
         line = f"steps {steps:,}/{self.config.total_timesteps:,}  {fps:,.0f} steps/s  return {ret:.3f}"
         line += f"  solved (last 100 episodes) {solved:.2f}"
+        curriculum = getattr(getattr(self.training_env, "venv", None), "curriculum", None)
+        if curriculum is not None:
+            self.logger.record("curriculum/level", curriculum.level)
+            line += f"  level {curriculum.level + 1}/{len(curriculum.levels)}"
         if steps >= self.next_eval:
             while self.next_eval <= steps:
                 self.next_eval += self.config.eval_every
