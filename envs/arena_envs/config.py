@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+def parse_pairs(items: Sequence[str], flag: str = "--env-option") -> dict[str, Any]:
+    """``KEY=VALUE`` command-line items as a dict of parsed values (``flag`` names the option in the error)."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ConfigError(f"{flag} expects KEY=VALUE, got {item!r}")
+        options[key.strip()] = parse_value(value.strip())
+    return options
 
 
 def parse_value(text: str) -> Any:

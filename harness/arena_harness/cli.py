@@ -23,16 +23,10 @@ DEFAULT_DB = "runs/arena.sqlite"
 DEFAULT_OUT = "runs/summaries"
 
 
-def _parse_env_options(pairs: Sequence[str]) -> dict[str, Any]:
-    from arena_envs.config import parse_value
+def _parse_env_options(pairs: Sequence[str], flag: str = "--env-option") -> dict[str, Any]:
+    from arena_envs.config import parse_pairs
 
-    options: dict[str, Any] = {}
-    for pair in pairs:
-        key, eq, value = pair.partition("=")
-        if not eq or not key:
-            raise ValueError(f"--env-option expects KEY=VALUE, got {pair!r}")
-        options[key.strip()] = parse_value(value.strip())
-    return options
+    return parse_pairs(pairs, flag)
 
 
 def _write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
@@ -160,7 +154,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"`arena train` needs torch and safetensors: pip install 'puzzle-arena[models]' ({exc})"
         ) from None
 
-    options = _parse_env_options(args.set)
+    options = _parse_env_options(args.set, "--set")
     for key in ("steps", "global_batch", "device", "seed"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
@@ -216,7 +210,7 @@ def cmd_rl(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"`arena rl` needs stable-baselines3 and sb3-contrib: pip install 'puzzle-arena[rl]' ({exc})"
         ) from None
-    settings = _parse_env_options(args.set)
+    settings = _parse_env_options(args.set, "--set")
     env_options = _parse_env_options(args.env_option)
     if args.data is not None:
         env_options["data"] = args.data

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arena_envs.config import ConfigError, build_config, parse_value
+from arena_envs.config import ConfigError, build_config, parse_pairs
 
 TINY = "tiny"
 
@@ -258,16 +258,6 @@ def train(config: ArenaGRPOConfig, out: str | Path) -> TrainResult:
     return TrainResult(out, log, reward.calls, f"rewards/{reward.__name__}/mean")
 
 
-def _pairs(items: Sequence[str], flag: str) -> dict[str, Any]:
-    options: dict[str, Any] = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise ConfigError(f"{flag} expects KEY=VALUE, got {item!r}")
-        options[key.strip()] = parse_value(value.strip())
-    return options
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m arena_agents.rl.grpo``: the config from the command line, then :func:`train`."""
     parser = argparse.ArgumentParser(prog="python -m arena_agents.rl.grpo", description=__doc__.split("\n")[0])
@@ -281,10 +271,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/grpo", help="output folder (default runs/grpo)")
     args = parser.parse_args(argv)
     try:
-        env_options = _pairs(args.env_option, "--env-option")
+        env_options = parse_pairs(args.env_option, "--env-option")
         if args.data is not None:
             env_options["data"] = args.data
-        settings = {"env_id": args.env, "split": args.split, "env_options": env_options, **_pairs(args.set, "--set")}
+        settings = {
+            "env_id": args.env,
+            "split": args.split,
+            "env_options": env_options,
+            **parse_pairs(args.set, "--set"),
+        }
         config = build_config(ArenaGRPOConfig, settings, what="ArenaGRPOConfig")
         result = train(config, args.out)
     except (ConfigError, ValueError, FileNotFoundError) as exc:
