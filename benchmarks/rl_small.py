@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from arena_agents.registry import make_agent
-from arena_agents.rl.ppo import PPOConfig, answer_env_id, train
+from arena_agents.rl.ppo import PPOConfig, train
 from arena_envs.registry import make_puzzle_set
 from arena_harness import ResultStore, RunOptions, evaluate
 from arena_harness.metrics import clopper_pearson_interval
@@ -51,8 +51,7 @@ def run_case(name: str, timesteps: int, limit: int, tmp: Path) -> dict[str, obje
     result = train(config, tmp / name, echo=print)
     seconds = time.perf_counter() - started
     shutil.copy(tmp / name / "eval.jsonl", RESULTS / f"rl-small-{name}-eval.jsonl")
-    data = {k: v for k, v in options.items() if k != "mask_conflicts"}
-    puzzles = make_puzzle_set(answer_env_id(env_id), split="test", **data)
+    puzzles = make_puzzle_set(env_id, split="test", **options)  # the answer env's test split of the same data
     model = tmp / name / "model.zip"
     rows = []
     with ResultStore(tmp / f"{name}.sqlite") as store:

@@ -329,9 +329,12 @@ class Curriculum:
 
 
 def solved(info: Mapping[str, Any]) -> bool:
-    """The default success of an ended episode, from its last ``info``: ``info["verdict"]["ok"]`` where there is
-    a verdict (every answer env; Sudoku and PPBench step mode), else ``info["optimal"]`` (Maze step mode: G
-    reached by a shortest path; an illegal move or a dead end has neither, so it is a failure)."""
+    """The default success of an ended episode, from its last ``info``: ``info["solved"]`` where a native Sudoku
+    vector env says it (one sub-env's row), else ``info["verdict"]["ok"]`` where there is a verdict (every answer
+    env; Sudoku and PPBench step mode), else ``info["optimal"]`` (Maze step mode: G reached by a shortest path; an
+    illegal move or a dead end has neither, so it is a failure)."""
+    if "solved" in info:
+        return bool(info["solved"])
     verdict = info.get("verdict")
     if isinstance(verdict, Mapping):
         return bool(verdict.get("ok", False))

@@ -158,9 +158,8 @@ class PuzzleVectorEnv(VectorEnv):
         data = {f.name: getattr(self.config, f.name) for f in fields(self.config) if f.name in DATA_OPTIONS}
         self.puzzle_set = cls.load_set(cls.answer_env_id, **data)
         self.num_envs = n = int(num_envs)
-        self.num_puzzles = len(self.puzzle_set)
-        if self.num_puzzles > 1 << 32:
-            raise ConfigError(f"{self.num_puzzles} puzzles: the per-env draw replays numpy for up to 2^32")
+        if len(self.puzzle_set) > 1 << 32:
+            raise ConfigError(f"{len(self.puzzle_set)} puzzles: the per-env draw replays numpy for up to 2^32")
         self._ids = np.array([p.id for p in self.puzzle_set.puzzles], dtype=object)  # [P]
         self._given: tuple[Any, np.ndarray] | None = None  # the set's tables and ids while given grids are played
         self._generators = np.zeros((n, 6), dtype=np.uint64)  # [N, 6] env i's PCG64, see generator_row
@@ -170,6 +169,11 @@ class PuzzleVectorEnv(VectorEnv):
         self._setup()
         self.observation_space = batch_space(self.single_observation_space, n)
         self.action_space = batch_space(self.single_action_space, n)
+
+    @property
+    def num_puzzles(self) -> int:
+        """The boards autoresets draw among: the puzzle set's, or the N given grids while they are played."""
+        return len(self._ids)
 
     # --- family hooks ---
 
@@ -255,8 +259,8 @@ class PuzzleVectorEnv(VectorEnv):
                 self._seeded[i] = True
 
     def _indices(self, options: dict[str, Any] | None) -> np.ndarray:
-        """int64 [N]: each env's puzzle, ``options["index"]`` (one int or N of them) or else drawn per env."""
-        n, p = self.num_envs, self.num_puzzles
+        """int64 [N]: each env's puzzle, ``options["index"]`` (one int or N of them), the given ``options["grids"]``,
+        or else drawn per env."""
         if options is not None and not isinstance(options, dict):
             raise ConfigError(f"options must be a dict or None, got {type(options).__name__}")
         unknown = sorted(set(options or {}) - {"index", "grids"})
@@ -292,7 +296,6 @@ class PuzzleVectorEnv(VectorEnv):
         flat = boards.reshape(self.num_envs, -1).astype(np.int8)
         self._tables = self._tables_for(flat)
         self._ids = np.array([f"grid-{i}" for i in range(self.num_envs)], dtype=object)
-        self.num_puzzles = self.num_envs
         return np.arange(self.num_envs, dtype=np.int64)
 
     def _play_set(self) -> None:
@@ -300,7 +303,6 @@ class PuzzleVectorEnv(VectorEnv):
         if self._given is not None:
             self._tables, self._ids = self._given
             self._given = None
-            self.num_puzzles = len(self.puzzle_set)
 
     def _actions(self, actions: Any) -> np.ndarray:
         """int64 [N]; an action outside the space is a ValueError, as in the scalar env (the ignored action of an

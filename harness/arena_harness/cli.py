@@ -203,6 +203,7 @@ class _TrainHelp(argparse.Action):
 
 def cmd_rl(args: argparse.Namespace) -> int:
     from arena_envs.config import ConfigError, build_config
+    from arena_envs.registry import answer_env_id
 
     try:
         from arena_agents.rl.ppo import PPOConfig, train
@@ -241,14 +242,10 @@ def cmd_rl(args: argparse.Namespace) -> int:
         )
     )
     data = "".join(f" -o {k}={v}" for k, v in env_options.items() if k != "mask_conflicts")  # dynamics-only option
-    print(f"evaluate with: arena eval --env {_answer_env(args.env)}{data} --agent sb3:{out}/model.zip", file=sys.stderr)
+    print(
+        f"evaluate with: arena eval --env {answer_env_id(args.env)}{data} --agent sb3:{out}/model.zip", file=sys.stderr
+    )
     return 0
-
-
-def _answer_env(step_env: str) -> str:
-    from arena_agents.rl.ppo import answer_env_id
-
-    return answer_env_id(step_env)
 
 
 class _RLHelp(argparse.Action):

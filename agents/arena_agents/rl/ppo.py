@@ -33,7 +33,6 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 from gymnasium.vector import AutoresetMode
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.callbacks import BaseCallback
@@ -136,12 +135,6 @@ def step_env_ids() -> list[str]:
     return sorted(env_id for env_id, spec in TASKS.items() if spec.mode == "step")
 
 
-def answer_env_id(step_env_id: str) -> str:
-    """The answer-mode env whose puzzles (and verifier) a step env uses."""
-    family = TASKS[step_env_id].family
-    return next(e for e, spec in TASKS.items() if spec.family == family and spec.mode == "answer")
-
-
 def make_env(config: PPOConfig, split: str) -> GymnasiumVecEnv:
     """The training boards as an SB3 VecEnv (sub-envs reset in the same step, as SB3 expects)."""
     options = {**config.env_options, "split": split}
@@ -171,7 +164,7 @@ def make_env(config: PPOConfig, split: str) -> GymnasiumVecEnv:
             **options,
         )
     env = GymnasiumVecEnv(vector)
-    env.curriculum = curriculum if config.curriculum is not None else None  # the progress line reports its level
+    env.curriculum = curriculum  # the progress line reports its level (None without a curriculum)
     env.seed(config.seed)
     return VecMonitor(env, info_keywords=("is_success",))
 
@@ -299,14 +292,13 @@ def evaluator(config: PPOConfig, model: MaskablePPO) -> Callable[[], EvalRecord]
     from arena_agents.rl.sb3_agent import PolicyRunner
     from arena_envs.registry import make_puzzle_set
 
-    data_keys = TASKS[config.env_id].data_keys
-    data = {k: v for k, v in config.env_options.items() if k in data_keys}
-    puzzle_set = make_puzzle_set(answer_env_id(config.env_id), **{**data, "split": "test"})
+    # the answer env's test split of the same data (make_puzzle_set keeps only the options that pick data)
+    puzzle_set = make_puzzle_set(config.env_id, split="test", **config.env_options)
     puzzles = list(puzzle_set.puzzles[: config.eval_puzzles])
+    runner = PolicyRunner(model.policy, config.env_id, config.env_options)  # model.policy is updated in place
 
     def evaluate() -> EvalRecord:
         started = time.monotonic()
-        runner = PolicyRunner(model.policy, config.env_id, config.env_options)
         rollouts = runner.run([p.grid for p in puzzles], generators=None)
         answers = [board if done else None for board, done in zip(rollouts.boards, rollouts.complete)]
         verdicts = puzzle_set.verify_batch(puzzles, answers)
@@ -339,7 +331,6 @@ def train(config: PPOConfig, out: str | Path, *, restart: bool = False, max_minu
             (out / stale).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(config.to_json(), indent=2, sort_keys=True))
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     env = make_env(config, "train")
     model = build_model(config, env, out)
     if resume:

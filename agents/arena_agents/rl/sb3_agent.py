@@ -22,13 +22,14 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 from arena_agents.recursive.agent import file_sha256
-from arena_agents.rl.policy import PolicyCard, load_policy
+from arena_agents.rl.policy import load_policy
 from arena_agents.rl.sb3_config import SB3AgentConfig
 from arena_envs.config import ConfigError
 from arena_envs.protocol import Candidate, Cost, Puzzle, stable_seed
@@ -137,7 +138,7 @@ class SB3Agent:
         self.checkpoint_sha256 = file_sha256(path)
         self.parameters = sum(p.numel() for p in self.policy.parameters())
         self.runner = PolicyRunner(
-            self.policy, self.card.env_id, _rollout_options(self.card), config.max_steps, config.sampling == "uniform"
+            self.policy, self.card.env_id, self.card.env_options, config.max_steps, config.sampling == "uniform"
         )
 
     def act(self, puzzles: Sequence[Puzzle], k: int) -> list[list[Candidate]]:
@@ -176,13 +177,4 @@ class SB3Agent:
 
 def _resolve(path: str) -> str:
     """A run directory stands for its ``model.zip``."""
-    from pathlib import Path
-
-    p = Path(path)
-    return str(p / "model.zip") if p.is_dir() else str(p)
-
-
-def _rollout_options(card: PolicyCard) -> dict:
-    """The env options that shape the dynamics (the data options only pick training puzzles; rollouts start
-    from the puzzles the harness hands over)."""
-    return dict(card.env_options)
+    return str(Path(path) / "model.zip") if Path(path).is_dir() else path

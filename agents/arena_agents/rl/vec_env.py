@@ -23,19 +23,9 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from arena_envs.config import ConfigError
+from arena_envs.curriculum import solved
 
 MASK_METHOD = "action_masks"
-
-
-def episode_success(info: dict[str, Any]) -> bool:
-    """Whether the episode that ended with this step info solved its puzzle: a native vector env says
-    ``solved``; a single Sudoku or PPBench step env gives the verifier's ``verdict``; a Maze step env says
-    whether the path reached G by a shortest path (``optimal``)."""
-    if "solved" in info:
-        return bool(info["solved"])
-    if isinstance(info.get("verdict"), dict):
-        return bool(info["verdict"].get("ok"))
-    return bool(info.get("optimal", False))
 
 
 def batched_masks(env: gym.vector.VectorEnv) -> np.ndarray:
@@ -67,7 +57,7 @@ class GymnasiumVecEnv(VecEnv):
     def reset(self) -> VecEnvObs:
         seed, self._next_seed = self._next_seed, None
         obs, info = self.env.reset(seed=seed)
-        self.reset_infos = self._split_info(info)
+        self.reset_infos = split_info(info, self.num_envs)
         return obs
 
     def seed(self, seed: int | None = None) -> Sequence[int | None]:
@@ -83,13 +73,13 @@ class GymnasiumVecEnv(VecEnv):
         obs, rewards, terminated, truncated, info = self.env.step(self._actions)
         self._actions = None
         dones = np.logical_or(terminated, truncated)
-        infos = self._split_info(info)
+        infos = split_info(info, self.num_envs)
         final_obs = info.get("final_obs")
-        final_infos = self._split_info(info["final_info"]) if "final_info" in info else infos
+        final_infos = split_info(info["final_info"], self.num_envs) if "final_info" in info else infos
         for i in np.flatnonzero(dones):
             # the info of the step that ended the episode (SAME_STEP puts the new episode's info in `info`)
             infos[i] = {**final_infos[i], "terminal_observation": final_obs[i]}
-            infos[i]["is_success"] = episode_success(final_infos[i])
+            infos[i]["is_success"] = solved(final_infos[i])
             # SB3 bootstraps the value of a truncated (not terminated) episode from its last observation
             infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
         return obs, np.asarray(rewards, dtype=np.float32), dones, infos
@@ -143,9 +133,6 @@ class GymnasiumVecEnv(VecEnv):
         if isinstance(indices, int):
             return [indices]
         return list(indices)
-
-    def _split_info(self, info: dict[str, Any]) -> list[dict[str, Any]]:
-        return split_info(info, self.num_envs)
 
 
 def split_info(info: dict[str, Any], num_envs: int) -> list[dict[str, Any]]:
