@@ -30,7 +30,7 @@ from arena_envs.protocol import Agent, Candidate, Puzzle, PuzzleSet, Verdict, co
 from arena_harness.provenance import provenance
 from arena_harness.records import CandidateRecord, decode_answer, encode_answer
 from arena_harness.store import ResultStore
-from arena_harness.summary import Summary, pair_counts, summarize
+from arena_harness.summary import Summary, labelled, pair_counts, summarize
 
 
 class AgentError(RuntimeError):
@@ -229,6 +229,7 @@ def evaluate(
         agent_config=config_to_dict(agent.config),
         extra={"shard": str(options.shard), "limit": options.limit, **meta},
         pair_counts=pair_counts(puzzles),
+        exact_labels=labelled(puzzles),
     )
     return RunResult(summary=summary, records=records, added=added, retried=retried)
 

@@ -62,6 +62,9 @@ class Summary:
     # whose verdicts carry no per-pair results.
     pair_score_at_2: float | None = None
     all_pairs_at_2: float | None = None  # the stricter rate: every test pair of the task solved
+    # the papers' Maze-Hard metric: the answer equals the stored label (one of the shortest paths), pass@1 over the
+    # samples like pass_at_1; None for families whose verdicts carry no ``exact_label``
+    exact_label_at_1: float | None = None
     agent_config: dict[str, Any] = field(default_factory=dict)
     selector: str = SELECTOR
     tie_break: str = TIE_BREAK
@@ -163,6 +166,29 @@ def _pair_scores(
     return float(np.mean(scores)), float(np.mean(complete))
 
 
+LABELLED_FAMILIES = ("maze",)  # verdicts say whether a right answer is the stored label (one of several)
+
+
+def labelled(puzzles: Iterable[Any]) -> bool:
+    """Whether the puzzles' verdicts carry ``exact_label``, so the exact-label rate is reported (0 when nothing was
+    answered) rather than None."""
+    return any(p.family in LABELLED_FAMILIES for p in puzzles)
+
+
+def _exact_label_at_1(
+    by_puzzle: dict[str, dict[int, CandidateRecord]], manifest_ids: Sequence[str], k: int, seen: bool
+) -> float | None:
+    """Mean over the manifest of the unbiased pass@1 counting only answers equal to the stored label; None when no
+    verdict says whether it equals the label and the puzzles are not of a labelled family (every family but Maze)."""
+    rates = []
+    for pid in manifest_ids:
+        samples = by_puzzle.get(pid, {})
+        flags = [samples[i].extras.get("verdict", {}).get("exact_label") if i in samples else None for i in range(k)]
+        seen |= any(f is not None for f in flags)
+        rates.append(metrics.pass_at_k(k, sum(f is True for f in flags), 1))
+    return float(np.mean(rates)) if seen else None
+
+
 def summarize(
     records: Sequence[CandidateRecord],
     *,
@@ -178,6 +204,7 @@ def summarize(
     agent_config: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     pair_counts: dict[str, int] | None = None,
+    exact_labels: bool = False,
 ) -> Summary:
     if not manifest_ids:
         raise ValueError("the manifest is empty: nothing to summarise")
@@ -260,6 +287,7 @@ def summarize(
         seconds_per_puzzle=None if seconds is None else float(seconds) * k,
         pair_score_at_2=pair_score,
         all_pairs_at_2=all_pairs,
+        exact_label_at_1=_exact_label_at_1(by_puzzle, manifest_ids, k, exact_labels),
         agent_config=agent_config or {},
         meta=extra or {},
     )

@@ -37,7 +37,7 @@ from arena_harness.atomic import write_atomic
 from arena_harness.highlight import Board, answer_boards, puzzle_boards
 from arena_harness.records import CandidateRecord, Unparsed, decode_answer
 from arena_harness.store import ResultStore, UnknownRunError
-from arena_harness.summary import Summary, agent_label, pair_counts, summarize
+from arena_harness.summary import Summary, agent_label, labelled, pair_counts, summarize
 
 DEFAULT_LIMIT = 200
 STATUSES = ("correct", "wrong", "abstained", "failed")
@@ -238,6 +238,7 @@ def build_view(store: ResultStore, run_ref: str | int, limit: int | None = DEFAU
             agent_hash=run["agent_hash"],
             agent_config=agent["config"],
             pair_counts=pair_counts(puzzles) if puzzles is not None else None,
+            exact_labels=puzzles is not None and labelled(puzzles),
         )
     shown_ids = manifest_ids if not limit else manifest_ids[:limit]
     views = [_puzzle_view(pid, by_id.get(pid), grouped.get(pid, {}), k, puzzle_set, run) for pid in shown_ids]

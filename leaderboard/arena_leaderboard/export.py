@@ -19,7 +19,7 @@ from typing import Any
 
 from arena_harness.runner import run_records
 from arena_harness.store import ResultStore, UnknownRunError
-from arena_harness.summary import pair_counts, summarize
+from arena_harness.summary import labelled, pair_counts, summarize
 from arena_leaderboard.submission import AGENT_KINDS, CLAIMABLE, AgentCard, Submission, SubmittedCandidate
 from arena_leaderboard.tracks import TrackIndex
 
@@ -99,6 +99,7 @@ def export_run(
         agent_kind=card.kind,
         agent_hash=card.config_hash,
         pair_counts=pair_counts(puzzle_set.puzzles),
+        exact_labels=labelled(puzzle_set.puzzles),
     )
     candidates = tuple(
         SubmittedCandidate(

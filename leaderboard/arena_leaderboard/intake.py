@@ -24,7 +24,7 @@ from typing import Any
 from arena_envs.protocol import Candidate, Cost, PuzzleSet, Verdict, config_hash
 from arena_harness import metrics
 from arena_harness.records import CandidateRecord, decode_answer
-from arena_harness.summary import Summary, pair_counts, summarize
+from arena_harness.summary import Summary, labelled, pair_counts, summarize
 from arena_leaderboard.submission import CLAIMABLE, Submission
 from arena_leaderboard.tracks import Track, TrackIndex, UnknownSplitError
 
@@ -291,6 +291,7 @@ def reverify(submission: Submission, index: TrackIndex) -> IntakeReport:
             "puzzles_total": len(manifest_ids),
         },
         pair_counts=pair_counts(puzzle_set.puzzles),
+        exact_labels=labelled(puzzle_set.puzzles),
     )
     report.summary = summary
     _check_claims(sub, summary, report)

@@ -29,11 +29,14 @@ METRIC_TITLES = {
     "pass_at_1": "pass@1",
     "pair_score_at_2": "ARC pass@2 (per test pair)",
     "all_pairs_at_2": "ARC tasks, all pairs @2",
+    "exact_label_at_1": "exact label @1",
 }
 METRIC_HELP = {
     "pair_score_at_2": "ARC's official score: a test pair counts when either of the first 2 attempts gets it; a "
     "task scores solved pairs / pairs; mean over the tasks",
     "all_pairs_at_2": "share of tasks whose every test pair is solved within the first 2 attempts",
+    "exact_label_at_1": "the papers' Maze-Hard metric: the answer is the stored label, one of the shortest paths "
+    "(pass@1 counts any shortest path)",
 }
 
 
@@ -380,6 +383,17 @@ def page_html(
     )
 
 
+def _track_keys(track: Track) -> dict[str, Any]:
+    """How the export names a track: env, split, its env options, the site anchor and the title."""
+    return {
+        "env_id": track.env_id,
+        "split": track.split,
+        "options": dict(track.options),
+        "slug": track.slug,
+        "title": track.title,
+    }
+
+
 def build_site(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
     """Write ``index.html`` and ``leaderboard.json`` for every track of the board's index."""
     out = Path(out_dir)
@@ -391,7 +405,7 @@ def build_site(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
         missing = board.index.unavailable(track)
         if missing is not None:
             skipped.append((track, missing))
-            export.append({"env_id": track.env_id, "split": track.split, "title": track.title, "unavailable": missing})
+            export.append({**_track_keys(track), "unavailable": missing})
             continue
         puzzle_set = board.index.puzzle_set(track)
         fp = puzzle_set.fingerprint
@@ -399,9 +413,7 @@ def build_site(board: Leaderboard, out_dir: str | Path) -> dict[str, Path]:
         sections.append((track, fp, entries, len(puzzle_set.puzzles)))
         export.append(
             {
-                "env_id": track.env_id,
-                "split": track.split,
-                "title": track.title,
+                **_track_keys(track),
                 "data_fingerprint": fp,
                 "n_puzzles": len(puzzle_set.puzzles),
                 "ranked_by": track.primary,

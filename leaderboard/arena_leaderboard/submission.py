@@ -65,6 +65,7 @@ CLAIMABLE = (
     "wrong",
     "wrong_rate_upper95",
     "pair_score_at_2",
+    "exact_label_at_1",
     "n_puzzles",
 )
 

@@ -28,7 +28,9 @@ class Track:
     attempts of "ARC pass@2"; pass@1 tracks: 1) — the single source the seeds use and intake checks against;
     ``max_k`` the most candidates per puzzle a submission may bring (it bounds intake's work); ``columns`` the
     summary metrics the site's table shows for this track besides the primary and the common ones (ARC: its
-    official per-pair score and the all-pairs rate)."""
+    official per-pair score and the all-pairs rate); ``name`` the site anchor when an env has several tracks;
+    ``seed_agents`` the baseline agent specs seeded on it (empty:
+    its family's, ``seed.SEED_AGENTS``), for a track whose puzzles need another search budget."""
 
     env_id: str
     split: str
@@ -38,17 +40,29 @@ class Track:
     max_k: int = MAX_K
     k: int = 1
     columns: tuple[str, ...] = ()
+    seed_agents: tuple[str, ...] = ()
+    name: str = ""  # the site anchor of a track whose env has several (default: env and split)
 
     @property
     def slug(self) -> str:
-        return self.env_id.split("/")[-1].removesuffix("-v0").lower() + f"-{self.split}"
+        return self.name or self.env_id.split("/")[-1].removesuffix("-v0").lower() + f"-{self.split}"
 
 
 ARC_COLUMNS = ("pair_score_at_2", "all_pairs_at_2")  # ARC's official two-attempt per-pair score, then all-pairs
+MAZE_COLUMNS = ("exact_label_at_1",)  # the papers' convention beside ours (pass@1 accepts any shortest path)
 
 DEFAULT_TRACKS: tuple[Track, ...] = (
     Track("arena/SudokuExtreme-v0", "test", title="Sudoku-Extreme (bundled test split, 1,000 puzzles)"),
-    Track("arena/MazeHard-v0", "test", title="Maze-Hard (bundled test split, 1,000 mazes)"),
+    Track("arena/MazeHard-v0", "test", title="Maze-Hard (bundled test split, 1,000 mazes)", columns=MAZE_COLUMNS),
+    Track(
+        "arena/MazeHard-v0",
+        "test",
+        options=(("size", 10), ("data", "bundled")),
+        name="maze10-test",
+        title="Maze 10x10, the CPU tier (bundled test split, 1,000 mazes)",
+        columns=MAZE_COLUMNS,
+        seed_agents=("oracle", "budgeted:max_nodes=60", "greedy", "random", "copy"),
+    ),
     Track(
         "arena/ARC-AGI-1-v0",
         "evaluation",

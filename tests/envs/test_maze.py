@@ -265,9 +265,52 @@ def test_bundled_split_oracle_scores_everything_and_rows_regenerate(tmp_path):
     assert oracle.pass_at_1 == 1.0 and oracle.wrong == 0
     assert rand.pass_at_1 == 0.0 and rand.coverage == 1.0
     sums = (Path(maze_data.__file__).parent / "data" / "SHA256SUMS").read_text()
-    for split, name in maze_data.BUNDLED_FILES.items():
-        digest = hashlib.sha256(maze_data.bundled_path(split).read_bytes()).hexdigest()
-        assert f"{digest}  {name}" in sums
+    for size, bundle in maze_data.BUNDLED.items():
+        for split, name in bundle.files.items():
+            digest = hashlib.sha256(maze_data.bundled_path(split, size).read_bytes()).hexdigest()
+            assert f"{digest}  {name}" in sums
+
+
+def test_the_scaled_spec_keeps_the_published_settings_and_scales_the_threshold_with_the_side():
+    assert MazeSpec.scaled(30) == MazeSpec()  # the bundled 30x30 files are made with it too
+    assert MazeSpec.scaled(10) == MazeSpec(10, 30, 50, 37)  # > 110 * 10 / 30 = 36.7 steps
+    assert MazeSpec.scaled(15).min_length == 56
+    with pytest.raises(ValueError, match="size must be >= 5"):
+        MazeSpec.scaled(4)
+
+
+def test_the_small_maze_generator_is_a_pure_function_of_seed_index_and_size():
+    spec = MazeSpec.scaled(10)
+    first = [generate(7, i, spec) for i in range(4)]
+    again = generate_many(7, 0, 4, spec)
+    for a, b in zip(first, again):
+        assert np.array_equal(a.question, b.question) and np.array_equal(a.solution, b.solution)
+        assert a.length == b.length >= 37 and 30 <= a.walls <= 50
+    assert len({m.question.tobytes() for m in first}) == 4  # different indices, different mazes
+    other_seed = generate(8, 0, spec)
+    assert not np.array_equal(other_seed.question, first[0].question)
+    # a file made by several processes is the file made by one
+    one = maze_data.bundled_arrays("test", 10, count=3, workers=1)
+    two = maze_data.bundled_arrays("test", 10, count=3, workers=2)
+    assert np.array_equal(one.questions, two.questions) and one.sources == two.sources
+
+
+def test_the_bundled_10x10_split_is_the_generator_output():
+    ps = make_puzzle_set("arena/MazeHard-v0", size=10, data="bundled")
+    assert len(ps.puzzles) == 1000 and ps.source == "maze10-synth-v1"
+    assert ps.puzzles[0].id == "maze10-synth-v1/test/000000"
+    assert (ps.shortest >= 37).all() and ps.arrays.questions.shape == (1000, 10, 10)
+    seed = maze_data.BUNDLED[10].base_seed * 10 + maze_data.SPLIT_SEED_OFFSET["test"]
+    for i in (0, 999):
+        m = generate(seed, i, MazeSpec.scaled(10))
+        assert np.array_equal(m.question, ps.arrays.questions[i])
+        assert np.array_equal(m.solution, ps.arrays.solutions[i])
+    train = make_puzzle_set("arena/MazeHard-v0", size=10, data="bundled", split="train")
+    assert not set(map(bytes, train.arrays.questions)) & set(map(bytes, ps.arrays.questions))
+    generated = make_puzzle_set("arena/MazeHard-v0", size=10, count=5)  # generated stays the default
+    assert generated.source.startswith("generated:maze10") and (generated.shortest >= 31).all()
+    with pytest.raises(Exception, match="bundled sizes are"):
+        make_puzzle_set("arena/MazeHard-v0", size=12, data="bundled")
 
 
 def test_the_all_arrays_fast_path_equals_single_verdicts(small):

@@ -267,6 +267,93 @@ register_preset(
     )
 )
 
+# -- The CPU tier maze track: the bundled 10x10 split (1,000 training mazes, path longer than 36 steps) ---------
+# Every family trains on it within 20 minutes on 2 CPU cores; `benchmarks/maze10.py` trains each preset, evaluates
+# it on the 1,000 test mazes through the harness and writes the entry the leaderboard ships.
+MAZE10 = {"size": 10, "data": "bundled"}
+# TRM on mazes: attention and 16 supervision steps as published for Maze-Hard; width 64, n = 2, T = 2 and one prefix
+# token for CPU time; the 8 dihedral symmetries on, because 1,000 mazes are memorised without them (measured: 20%
+# of training mazes exact, 0 of 200 held-out, after 800 steps)
+_TRM_MAZE10_MODEL = {
+    "hidden": 64,
+    "heads": 4,
+    "layers": 2,
+    "n_latent": 2,
+    "t_cycles": 2,
+    "max_steps": 16,
+    "prefix_len": 1,
+}
+_TRM_MAZE10_TRAINER = {
+    **_TRM_CPU_TRAINER,
+    "augment": True,
+    "steps": 2000,
+    "eval_every": 1000,
+    "eval_limit": 200,
+    "checkpoint_every": 500,
+}
+register_preset(
+    Preset(
+        name="trm-maze10-cpu",
+        family="trm",
+        env=MAZE,
+        env_options=MAZE10,
+        model=_TRM_MAZE10_MODEL,
+        trainer=_TRM_MAZE10_TRAINER,
+        hardware="cpu",
+        description="TRM (attention, width 64) on the 1,000 bundled 10x10 training mazes, 2,000 steps",
+        expected="see benchmarks/results/maze10.json (benchmarks/maze10.py --family trm)",
+    )
+)
+register_preset(
+    Preset(
+        name="hrm-maze10-cpu",
+        family="hrm",
+        env=MAZE,
+        env_options=MAZE10,
+        model={"hidden": 64, "heads": 4, "h_layers": 2, "l_layers": 2, "h_cycles": 2, "l_cycles": 2, "max_steps": 16},
+        trainer={**_TRM_MAZE10_TRAINER, "ema": None},
+        hardware="cpu",
+        description="HRM at width 64 (2 + 2 blocks) on the 1,000 bundled 10x10 training mazes, 2,000 steps",
+        expected="see benchmarks/results/maze10.json (benchmarks/maze10.py --family hrm)",
+    )
+)
+register_preset(
+    Preset(
+        name="gram-maze10-cpu",
+        family="gram",
+        env=MAZE,
+        env_options=MAZE10,
+        model=_TRM_MAZE10_MODEL,
+        trainer=_TRM_MAZE10_TRAINER,
+        hardware="cpu",
+        description="GRAM on the trm-maze10-cpu recipe (same data, steps and batch)",
+        expected="see benchmarks/results/maze10.json (benchmarks/maze10.py --family gram)",
+    )
+)
+register_preset(
+    Preset(
+        name="ldt-maze10-cpu",
+        family="ldt",
+        env=MAZE,
+        env_options=MAZE10,
+        model=_LDT_CPU_MODEL,
+        trainer={
+            **_LDT_CPU_EVAL,
+            "log_every": 50,
+            "eval_limit": 20,
+            "global_batch": 64,
+            "steps": 1200,
+            "max_solutions": 64,
+            "eval_every": 1200,
+            "checkpoint_every": 200,
+        },
+        hardware="cpu",
+        description="LDT, width 64, 2 layers, 8 loops, on the 1,000 bundled 10x10 training mazes, 1,200 steps",
+        expected="see benchmarks/results/maze10.json (benchmarks/maze10.py --family ldt)",
+        agent_options="chains=16,max_rounds=100",
+    )
+)
+
 # -- GPU recipes: the published paper-size runs (1,000 training puzzles, the bundled 9x9 / 30x30 splits) -------
 
 # TRM (SamsungSAILMontreal/TinyRecursiveModels): AdamATan2 lr 1e-4, puzzle embedding SignSGD 1e-4, weight decay

@@ -5,10 +5,16 @@ has columns ``source,question,answer,rating`` with 900-character mazes in the ``
 ``grid.py``). Every loaded maze gets its shortest-path length L* from a BFS at load time; it goes into the
 puzzle's ``meta["shortest"]`` and is what the verifier compares against.
 
-Regenerate the bundled split (bit for bit; the sha256 sums are in ``data/SHA256SUMS``)::
+Regenerate the bundled splits (bit for bit; the sha256 sums are in ``data/SHA256SUMS``)::
 
     python -m arena_envs.maze.data --split test --out envs/arena_envs/maze/data/maze_hard_synth_v1_test.csv
     python -m arena_envs.maze.data --split train --out envs/arena_envs/maze/data/maze_hard_synth_v1_train.csv
+    python -m arena_envs.maze.data --size 10 --split test --out envs/arena_envs/maze/data/maze10_synth_v1_test.csv
+    python -m arena_envs.maze.data --size 10 --split train --out envs/arena_envs/maze/data/maze10_synth_v1_train.csv
+
+Besides 30x30 (Maze-Hard's own size) a 10x10 split is bundled: the CPU tier, the same procedure with walls scaled
+with the area and the path-length threshold with the side (:meth:`MazeSpec.scaled`), small enough that every model
+family trains on a 2-core CPU in minutes.
 """
 
 from __future__ import annotations
@@ -40,6 +46,23 @@ HUB_REPO = "sapientinc/maze-30x30-hard-1k"
 BUNDLED_VERSION = PROFILE
 BUNDLED_FILES = {"test": "maze_hard_synth_v1_test.csv", "train": "maze_hard_synth_v1_train.csv"}
 BASE_SEED = 20251122
+
+
+@dataclass(frozen=True)
+class BundledSplit:
+    """A bundled set of maze files at one side: ``version`` names its data source (and its puzzle ids)."""
+
+    version: str
+    files: dict[str, str]
+    base_seed: int
+
+
+BUNDLED: dict[int, BundledSplit] = {
+    30: BundledSplit(BUNDLED_VERSION, BUNDLED_FILES, BASE_SEED),
+    10: BundledSplit(
+        "maze10-synth-v1", {"test": "maze10_synth_v1_test.csv", "train": "maze10_synth_v1_train.csv"}, 20261203
+    ),
+}
 SPLIT_SEED_OFFSET = {"train": 0, "test": 1, "val": 2}
 
 
@@ -170,10 +193,13 @@ class MazeSet(RowIndex):
         return self.arrays.solutions[self._row(puzzle)]
 
 
-def bundled_path(split: str) -> Path:
-    if split not in BUNDLED_FILES:
-        raise DataError(f"no bundled maze split {split!r}; bundled splits are {sorted(BUNDLED_FILES)}")
-    return Path(str(resources.files("arena_envs.maze") / "data" / BUNDLED_FILES[split]))
+def bundled_path(split: str, size: int = 30) -> Path:
+    if size not in BUNDLED:
+        raise ConfigError(f"no bundled {size}x{size} mazes; bundled sizes are {sorted(BUNDLED)} (or data='generated')")
+    files = BUNDLED[size].files
+    if split not in files:
+        raise DataError(f"no bundled maze split {split!r}; bundled splits are {sorted(files)}")
+    return Path(str(resources.files("arena_envs.maze") / "data" / files[split]))
 
 
 def hub_path(split: str) -> Path:  # pragma: no cover - needs internet
@@ -191,10 +217,11 @@ def load_set(
     shortest_min: int | None = None,
     shortest_max: int | None = None,
 ) -> MazeSet:
-    """``data``: ``bundled`` (default for 30x30), ``generated`` (default for other sizes: ``count`` mazes from
-    ``seed``), ``hub`` (the original, needs internet) or the path of a CSV in the original schema. The
-    difficulty band then keeps the mazes whose shortest path L* lies in [shortest_min, shortest_max] (None:
-    unbounded); with no band the loaded set is returned as it is, so the default splits keep their fingerprints."""
+    """``data``: ``bundled`` (the default for 30x30; ``size=10`` has a bundled split too, the CPU tier; ``count``
+    and ``seed`` do not apply), ``generated`` (default for other sizes: ``count`` mazes from ``seed``), ``hub``
+    (the original, needs internet) or the path of a CSV in the original schema. The difficulty band then keeps the
+    mazes whose shortest path L* lies in [shortest_min, shortest_max] (None: unbounded); with no band the loaded set
+    is returned as it is, so the default splits keep their fingerprints."""
     full = _load_set(env_id, split, size, data, seed, count, limit, file_version(data))
     return _banded(full, (shortest_min, shortest_max))
 
@@ -233,9 +260,8 @@ def _load_set(
         raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")
     mode = data or ("bundled" if size == 30 else "generated")
     if mode == "bundled":
-        if size != 30:
-            raise ConfigError(f"the bundled maze split is 30x30; for size={size} use data='generated'")
-        arrays, source, prefix = read_csv(bundled_path(split), limit=limit), BUNDLED_VERSION, BUNDLED_VERSION
+        version = BUNDLED[size].version if size in BUNDLED else ""
+        arrays, source, prefix = read_csv(bundled_path(split, size), size=size, limit=limit), version, version
     elif mode == "generated":
         if count < 1:
             raise ConfigError(f"count must be >= 1, got {count}")
@@ -252,13 +278,40 @@ def _load_set(
     return MazeSet(env_id=env_id, split=split, source=source, arrays=arrays, id_prefix=prefix)
 
 
+def bundled_arrays(split: str, size: int = 30, count: int = 1000, workers: int = 1) -> MazeArrays:
+    """The mazes of a bundled file, made again from its seed (:meth:`MazeSpec.scaled`); maze i is a pure function
+    of (seed, i, size), so ``workers`` processes make the same file."""
+    bundle = BUNDLED[size]
+    seed, spec = bundle.base_seed * 10 + SPLIT_SEED_OFFSET[split], MazeSpec.scaled(size)
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [(seed, start, min(start + 50, count) - start, spec) for start in range(0, count, 50)]
+        with ProcessPoolExecutor(workers) as pool:
+            made = [m for part in pool.map(_generate_chunk, chunks) for m in part]
+    else:
+        made = generate_many(seed, 0, count, spec)
+    return MazeArrays(
+        np.stack([m.question for m in made]).astype(np.int8),
+        np.stack([m.solution for m in made]).astype(np.int8),
+        np.asarray([m.length for m in made], np.int32),
+        tuple(f"{bundle.version}/walls={m.walls}" for m in made),
+    )
+
+
+def _generate_chunk(args: tuple[int, int, int, MazeSpec]) -> list:
+    return generate_many(*args)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="generate the bundled Maze-Hard split")
+    parser = argparse.ArgumentParser(description="make a bundled maze file again, bit for bit")
     parser.add_argument("--split", choices=["train", "test"], required=True)
+    parser.add_argument("--size", type=int, choices=sorted(BUNDLED), default=30)
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1, help="processes (the file is the same for any number)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    arrays = generated_arrays(BASE_SEED * 10 + SPLIT_SEED_OFFSET[args.split], args.count)
+    arrays = bundled_arrays(args.split, args.size, args.count, args.workers)
     write_csv(args.out, arrays)
     print(f"{args.out}: {len(arrays.questions)} mazes, {fingerprint(arrays.questions, arrays.solutions)}")
 

@@ -42,6 +42,17 @@ class MazeSpec:
         area = size * size / 900
         return MazeSpec(size, round(270 * area), round(450 * area), 3 * size + 1)
 
+    @staticmethod
+    def scaled(size: int) -> MazeSpec:
+        """The published procedure at another side, for the bundled small splits: walls scaled with the area and
+        the shortest path longer than 110 * size / 30 steps, the published threshold in proportion to the side
+        (30x30: > 110, the published settings; 10x10: > 36.7, so at least 37 steps). Slower to sample than
+        :meth:`for_size` (about 0.7 s a maze on 10x10), which is why only bundled files use it."""
+        if size < 5:
+            raise ValueError(f"maze size must be >= 5, got {size}")
+        area = size * size / 900
+        return MazeSpec(size, round(270 * area), round(450 * area), 110 * size // 30 + 1)
+
 
 @dataclass(frozen=True)
 class GeneratedMaze:

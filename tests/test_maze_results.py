@@ -1,0 +1,45 @@
+"""The README's maze results tables are the results files as `benchmarks/maze10.py --table` prints them, and their
+baseline rows are reproduced by the command beside them."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _benchmark():
+    spec = importlib.util.spec_from_file_location("maze10_benchmark", ROOT / "benchmarks" / "maze10.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_readme_shows_each_tracks_table_as_the_benchmark_prints_it():
+    bench = _benchmark()
+    readme = (ROOT / "README.md").read_text()
+    for tier in bench.TIERS.values():
+        assert bench.table(tier, bench.load_results(tier)) in readme, tier.name
+
+
+@pytest.mark.parametrize("tier_name", ["maze10", "maze-hard"])
+def test_the_baseline_rows_are_what_their_commands_measure(tier_name, tmp_path, monkeypatch):
+    from arena_leaderboard.cli import main
+
+    bench = _benchmark()
+    tier = bench.TIERS[tier_name]
+    rows = {key: row for key, row in bench.load_results(tier)["rows"].items() if row["kind"] == "baseline"}
+    assert {"oracle", "random", "copy"} <= set(rows)
+    monkeypatch.chdir(ROOT)
+    for key, row in rows.items():
+        out = tmp_path / key.replace(":", "_")
+        args = shlex.split(bench.command(tier, key, row))[1:]
+        assert main([*args, "--db", str(tmp_path / "r.sqlite"), "--out", str(out), "--no-progress"]) == 0
+        (summary,) = [json.loads(p.read_text()) for p in out.glob("*.json")]
+        for metric in ("pass_at_1", "exact_label_at_1", "coverage", "wrong", "answered"):
+            assert summary[metric] == row[metric], (key, metric)
