@@ -36,11 +36,12 @@ from arena_harness import ResultStore, RunOptions, evaluate
 from arena_harness.atomic import write_atomic
 from arena_harness.summary import Summary
 from arena_leaderboard.export import export_run
-from arena_leaderboard.seed import SEED_AGENTS, SHIPPED_ENTRIES
+from arena_leaderboard.seed import SHIPPED_ENTRIES, seed_agents
 from arena_leaderboard.tracks import Track, TrackIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = "arena/MazeHard-v0"
+TRAIN_MINUTES = 20  # the CPU tier's budget per family: a run stops there with a checkpoint (the same call resumes)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def train_preset(name: str, restart: bool) -> dict[str, Any]:
     preset = PRESETS[name]
     run = ROOT / "runs" / "train" / name
     train = load_object(get_family(preset.family, trainable=True).trainer)
-    train(preset.config(), run, restart=restart, echo=print)
+    train(preset.config(), run, restart=restart, max_seconds=TRAIN_MINUTES * 60, echo=print)
     lines = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     last = [line for line in lines if not line.get("eval")][-1]
     shipped = ROOT / "checkpoints" / name
@@ -191,7 +192,7 @@ def run_entry(tier: Tier, name: str, args: argparse.Namespace) -> None:
             )
         elif name == "baselines":
             track = tier.track()
-            for spec in track.seed_agents or SEED_AGENTS["maze"]:
+            for spec in seed_agents(track):
                 summary = evaluate_entry(tier, spec, spec, track.k, store, ship=False)
                 results["rows"][spec] = row(spec, spec, summary, kind="baseline")
         elif name == "llm":

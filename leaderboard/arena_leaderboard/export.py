@@ -130,4 +130,5 @@ def export_run(
 def default_path(sub: Submission, directory: str | Path = "submissions") -> Path:
     env = sub.env_id.split("/")[-1]
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", sub.agent.name)[:60]  # agent names are free text
-    return Path(directory) / f"{env}__{sub.split}__{name}__{sub.agent.config_hash}__k{sub.k}.json.gz"
+    data = sub.data_fingerprint.rpartition(":")[2][:8]  # one env can have several tracks (Maze: 30x30 and 10x10)
+    return Path(directory) / f"{env}__{sub.split}__{name}__{sub.agent.config_hash}__k{sub.k}__{data}.json.gz"

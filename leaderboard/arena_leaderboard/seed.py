@@ -23,6 +23,7 @@ from arena_leaderboard.board import Leaderboard, LeaderboardError
 from arena_leaderboard.export import export_run
 from arena_leaderboard.intake import IntakeReport
 from arena_leaderboard.submission import read_submission
+from arena_leaderboard.tracks import Track
 
 # the project's own trained models: submission files, re-verified by intake when the board is seeded
 SHIPPED_ENTRIES = Path(__file__).parent / "entries"
@@ -37,6 +38,14 @@ SEED_AGENTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def seed_agents(track: Track) -> tuple[str, ...]:
+    """The baseline specs seeded on ``track``: its own list, else its family's."""
+    family = TASKS[track.env_id].family
+    if not track.seed_agents and family not in SEED_AGENTS:
+        raise LeaderboardError(f"no seed baselines are listed for family {family!r} ({track.env_id})")
+    return track.seed_agents or SEED_AGENTS[family]
+
+
 def seed(board: Leaderboard, runs_db: str | Path, *, log: Callable[[str], None] = lambda _: None) -> list[IntakeReport]:
     """Evaluate, export and submit every missing baseline entry; a baseline that fails intake is a bug."""
     from arena_agents.registry import agent_kind, make_agent
@@ -44,16 +53,14 @@ def seed(board: Leaderboard, runs_db: str | Path, *, log: Callable[[str], None] 
     reports = []
     with ResultStore(runs_db) as store:
         for track in board.index.tracks:
-            family = TASKS[track.env_id].family
-            if family not in SEED_AGENTS:
-                raise LeaderboardError(f"no seed baselines are listed for family {family!r} ({track.env_id})")
+            specs = seed_agents(track)
             missing = board.index.unavailable(track)
             if missing is not None:
                 log(f"skipping {track.env_id} {track.split}: {missing}")
                 continue
             puzzle_set = board.index.puzzle_set(track)
             k = track.k
-            for spec in track.seed_agents or SEED_AGENTS[family]:
+            for spec in specs:
                 agent = make_agent(spec)
                 if board.has(puzzle_set.fingerprint, config_hash(agent.name, agent.config), k):
                     continue

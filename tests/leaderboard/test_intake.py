@@ -11,15 +11,15 @@ import pytest
 
 from arena_agents.registry import make_agent
 from arena_envs.protocol import config_hash
-from arena_envs.registry import TASKS
 from arena_harness.runner import RunOptions, evaluate
 from arena_harness.store import ResultStore
 from arena_leaderboard.board import Leaderboard, LeaderboardError
 from arena_leaderboard.export import export_run
 from arena_leaderboard.intake import reverify
-from arena_leaderboard.seed import SEED_AGENTS
+from arena_leaderboard.seed import seed_agents, shipped_entries
 from arena_leaderboard.submission import CLAIMABLE, AgentCard, Submission
 
+MAZE10 = "sha256:facf6bf15147a266736276bce95556a6f089d6f2368ab83f47618f550b1f0bc3"  # the bundled 10x10 test split
 SUDOKU = "arena/SudokuExtreme-v0"
 # the claimable metrics plus every other number a summary holds
 METRICS = (
@@ -65,12 +65,12 @@ def random_submission(seeded) -> Submission:
 def test_every_seeded_entry_reproduces_the_harness_numbers_exactly(seeded):
     """The harness's own summary (the runner, resumed from the seed store) equals the board's re-verified one."""
     entries = seeded.board.entries()
-    expected = sum(len(SEED_AGENTS[TASKS[t.env_id].family]) for t in seeded.board.index.tracks)
-    assert len(entries) == expected == 19
+    seeds = sum(len(seed_agents(t)) for t in seeded.board.index.tracks)
+    assert seeds == 24 and len(entries) == seeds + len(shipped_entries())
     with ResultStore(seeded.runs_db) as store:
         for track in seeded.board.index.tracks:
             puzzle_set = seeded.board.index.puzzle_set(track)
-            for spec in SEED_AGENTS[TASKS[track.env_id].family]:
+            for spec in seed_agents(track):
                 result = evaluate(puzzle_set, make_agent(spec), store, RunOptions(k=track.k, progress=False))
                 assert result.added == 0  # everything was stored by the seeding run
                 harness = result.summary.to_dict()
@@ -85,7 +85,8 @@ def test_every_seeded_entry_reproduces_the_harness_numbers_exactly(seeded):
 
 @pytest.mark.slow
 def test_seeded_baselines_score_what_they_really_score(seeded):
-    by = {(e.env_id, e.summary["agent_name"]): e.summary for e in seeded.board.entries()}
+    baselines = [e for e in seeded.board.entries() if e.summary["agent_kind"] == "baseline"]
+    by = {(e.env_id, e.summary["agent_name"]): e.summary for e in baselines if e.data_fingerprint != MAZE10}
     for env_id in ("arena/SudokuExtreme-v0", "arena/MazeHard-v0", "arena/PPBench-v0"):
         assert by[(env_id, "oracle")]["pass_at_1"] == 1.0 and by[(env_id, "oracle")]["wrong"] == 0
         assert by[(env_id, "random")]["pass_at_1"] == 0.0
@@ -98,6 +99,18 @@ def test_seeded_baselines_score_what_they_really_score(seeded):
     assert arc1["pair_score_at_2"] == pytest.approx(1 / 400) and arc1["wrong"] == 0
     assert by[("arena/ARC-AGI-1-v0", "oracle")]["pair_score_at_2"] == 1.0
     assert by[("arena/ARC-AGI-2-v0", "copy")]["pair_score_at_2"] == 0.0
+    # the CPU tier maze track: its own search budget lands the budgeted solver between the oracle and 0
+    maze10 = {e.summary["agent_name"]: e.summary for e in baselines if e.data_fingerprint == MAZE10}
+    assert maze10["oracle"]["pass_at_1"] == 1.0 and maze10["random"]["pass_at_1"] == 0.0
+    assert 0.0 < maze10["budgeted"]["pass_at_1"] < 1.0
+    assert maze10["oracle"]["exact_label_at_1"] == 1.0 and maze10["copy"]["exact_label_at_1"] == 0.0
+
+
+@pytest.mark.slow
+def test_the_shipped_trained_entries_are_on_the_board(seeded):
+    shipped = [e for e in seeded.board.entries() if e.summary["agent_kind"] != "baseline"]
+    assert len(shipped) == len(shipped_entries()) >= 1
+    assert all(e.data_fingerprint == MAZE10 and e.summary["exact_label_at_1"] is not None for e in shipped)
 
 
 def _replace_candidates(sub: Submission, fn) -> Submission:

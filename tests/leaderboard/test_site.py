@@ -26,14 +26,18 @@ def _names(track: dict) -> list[str]:
 def test_json_export_ranks_every_track(site):
     data = json.loads(site["json"].read_text())
     assert data["format"] == "puzzle-arena-leaderboard/1"
-    tracks = {t["env_id"]: t for t in data["tracks"]}
-    assert set(tracks) == {
-        "arena/SudokuExtreme-v0",
-        "arena/MazeHard-v0",
-        "arena/ARC-AGI-1-v0",
-        "arena/ARC-AGI-2-v0",
-        "arena/PPBench-v0",
-    }
+    assert [t["slug"] for t in data["tracks"]] == [
+        "sudokuextreme-test",
+        "mazehard-test",
+        "maze10-test",
+        "arc-agi-1-evaluation",
+        "arc-agi-2-evaluation",
+        "ppbench-test",
+    ]
+    tracks = {t["env_id"]: t for t in data["tracks"] if t["slug"] != "maze10-test"}
+    maze10 = next(t for t in data["tracks"] if t["slug"] == "maze10-test")
+    assert maze10["options"] == {"size": 10, "data": "bundled"} and maze10["n_puzzles"] == 1000
+    assert _names(maze10)[0] == "oracle" and {"trm", "ldt"} <= set(_names(maze10))  # the shipped trained models
     sudoku = _names(tracks["arena/SudokuExtreme-v0"])
     assert sudoku[:3] == ["oracle", "budgeted", "greedy"] and set(sudoku[3:]) == {"random", "copy"}
     maze = _names(tracks["arena/MazeHard-v0"])
@@ -136,21 +140,22 @@ def test_every_plot_has_a_title_a_legend_of_kinds_and_a_clean_layout(site):
     from test_plots import assert_clean_layout, text_boxes
 
     page = site["html"].read_text()
-    data = {t["env_id"]: t for t in json.loads(site["json"].read_text())["tracks"]}
+    data = {t["slug"]: t for t in json.loads(site["json"].read_text())["tracks"]}
     svgs = re.findall(r"<svg class=\"plot .*?</svg>", page, re.S)
-    assert len(svgs) == 20
+    assert len(svgs) == 4 * len(data) == 24
     for svg in svgs:
         boxes = assert_clean_layout(svg)  # no two texts overlap, everything inside the viewBox
         assert [c for c, _, _ in boxes].count("title") == 1 and [c for c, _, _ in boxes].count("label") == 2
     sections = _sections(page)
     for track in data.values():
-        slug = track["env_id"].split("/")[-1].removesuffix("-v0").lower() + "-" + track["split"]
-        section = sections[slug]
+        section = sections[track["slug"]]
         params, cost, passk, risk = re.findall(r"<svg class=\"plot .*?</svg>", section, re.S)
-        assert [t for c, t, _ in text_boxes(params) if c == "legend"] == ["baseline"]  # the seeds are baselines
+        kinds = sorted({e["agent"]["kind"] for e in track["entries"]})
+        assert sorted(t for c, t, _ in text_boxes(params) if c == "legend") == kinds
         # baselines report no parameter count: listed beside the axis, one row each, not drawn at 0
+        unknown = [e for e in track["entries"] if not e["agent"].get("parameters")]
         assert [t for c, t, _ in text_boxes(params) if c == "panel-head"] == ["parameters unknown"]
-        assert len([c for c, _, _ in text_boxes(params) if c == "panel"]) == len(track["entries"])
+        assert len([c for c, _, _ in text_boxes(params) if c == "panel"]) == len(unknown)
         assert "e-0" not in cost and re.search(r">\d+(\.\d)? (ns|us|ms|s)</text>", cost)
         multi = [e for e in track["entries"] if e["summary"]["k"] > 1]
         assert passk.count('class="mark"') == len(multi)  # pass@k curves only for entries with k > 1

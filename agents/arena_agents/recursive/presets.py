@@ -291,45 +291,33 @@ _TRM_MAZE10_TRAINER = {
     "eval_limit": 200,
     "checkpoint_every": 500,
 }
-register_preset(
-    Preset(
-        name="trm-maze10-cpu",
-        family="trm",
-        env=MAZE,
-        env_options=MAZE10,
-        model=_TRM_MAZE10_MODEL,
-        trainer=_TRM_MAZE10_TRAINER,
-        hardware="cpu",
-        description="TRM (attention, width 64) on the 1,000 bundled 10x10 training mazes, 2,000 steps",
-        expected="see benchmarks/results/maze10.json (benchmarks/maze10.py --family trm)",
+_MAZE10_RECIPES = {  # family: (model, trainer, description); GRAM is TRM's recipe with its heads at their defaults
+    "trm": (
+        _TRM_MAZE10_MODEL,
+        _TRM_MAZE10_TRAINER,
+        "TRM (attention, width 64) on the 1,000 bundled 10x10 training mazes",
+    ),
+    "hrm": (
+        {"hidden": 64, "heads": 4, "h_layers": 2, "l_layers": 2, "h_cycles": 2, "l_cycles": 2, "max_steps": 16},
+        {**_TRM_MAZE10_TRAINER, "ema": None},
+        "HRM at width 64 (2 + 2 blocks) on the 1,000 bundled 10x10 training mazes",
+    ),
+    "gram": (_TRM_MAZE10_MODEL, _TRM_MAZE10_TRAINER, "GRAM on the trm-maze10-cpu recipe (same data, steps and batch)"),
+}
+for _family, (_model, _trainer, _description) in _MAZE10_RECIPES.items():
+    register_preset(
+        Preset(
+            name=f"{_family}-maze10-cpu",
+            family=_family,
+            env=MAZE,
+            env_options=MAZE10,
+            model=_model,
+            trainer=_trainer,
+            hardware="cpu",
+            description=f"{_description}, {_trainer['steps']:,} steps",
+            expected=f"see benchmarks/results/maze10.json (python benchmarks/maze10.py --entry {_family})",
+        )
     )
-)
-register_preset(
-    Preset(
-        name="hrm-maze10-cpu",
-        family="hrm",
-        env=MAZE,
-        env_options=MAZE10,
-        model={"hidden": 64, "heads": 4, "h_layers": 2, "l_layers": 2, "h_cycles": 2, "l_cycles": 2, "max_steps": 16},
-        trainer={**_TRM_MAZE10_TRAINER, "ema": None},
-        hardware="cpu",
-        description="HRM at width 64 (2 + 2 blocks) on the 1,000 bundled 10x10 training mazes, 2,000 steps",
-        expected="see benchmarks/results/maze10.json (benchmarks/maze10.py --family hrm)",
-    )
-)
-register_preset(
-    Preset(
-        name="gram-maze10-cpu",
-        family="gram",
-        env=MAZE,
-        env_options=MAZE10,
-        model=_TRM_MAZE10_MODEL,
-        trainer=_TRM_MAZE10_TRAINER,
-        hardware="cpu",
-        description="GRAM on the trm-maze10-cpu recipe (same data, steps and batch)",
-        expected="see benchmarks/results/maze10.json (benchmarks/maze10.py --family gram)",
-    )
-)
 register_preset(
     Preset(
         name="ldt-maze10-cpu",
@@ -341,15 +329,15 @@ register_preset(
             **_LDT_CPU_EVAL,
             "log_every": 50,
             "eval_limit": 20,
-            "global_batch": 64,
-            "steps": 1200,
+            "global_batch": 32,
+            "steps": 1500,
             "max_solutions": 64,
             "eval_every": 1200,
             "checkpoint_every": 200,
         },
         hardware="cpu",
-        description="LDT, width 64, 2 layers, 8 loops, on the 1,000 bundled 10x10 training mazes, 1,200 steps",
-        expected="see benchmarks/results/maze10.json (benchmarks/maze10.py --family ldt)",
+        description="LDT, width 64, 2 layers, 8 loops, on the 1,000 bundled 10x10 training mazes, 1,500 steps",
+        expected="see benchmarks/results/maze10.json (python benchmarks/maze10.py --entry ldt)",
         agent_options="chains=16,max_rounds=100",
     )
 )
