@@ -78,6 +78,10 @@ def format_table(summaries: Sequence[Any]) -> str:
         ]
         for s in summaries
     ]
+    if any(getattr(s, "exact_label_at_1", None) is not None for s in summaries):  # Maze: the papers' metric too
+        head.insert(4, "label@1")
+        for r, s in zip(rows, summaries):
+            r.insert(4, _fmt(s.exact_label_at_1))
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))
     out = [line, "-" * len(line)]

@@ -44,7 +44,7 @@ def test_every_family_has_a_trained_entry_with_a_committed_checkpoint():
 @pytest.mark.parametrize("key", MODELS)
 def test_a_committed_checkpoint_loads_as_the_model_that_was_measured(key):
     row = ROWS[key]
-    agent = make_agent(row["agent"] + ",device=cpu" if not row["agent"].startswith("ldt:") else row["agent"])
+    agent = make_agent(row["agent"] + ",device=cpu")
     assert agent.parameters == row["parameters"]
     if "train_step" in agent.metadata:
         assert agent.metadata["train_step"] == row["steps"]

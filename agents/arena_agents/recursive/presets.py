@@ -338,7 +338,7 @@ register_preset(
         hardware="cpu",
         description="LDT, width 64, 2 layers, 8 loops, on the 1,000 bundled 10x10 training mazes, 1,500 steps",
         expected="see benchmarks/results/maze10.json (python benchmarks/maze10.py --entry ldt)",
-        agent_options="chains=16,max_rounds=100",
+        agent_options="chains=4,max_rounds=24",
     )
 )
 
