@@ -112,7 +112,10 @@ def entry_file(label: str) -> str:
     return f"maze10-{label.lower().replace(' ', '-')}.json.gz"
 
 
-def evaluate_entry(tier: Tier, label: str, spec: str, k: int, store: ResultStore, ship: bool) -> Summary:
+def evaluate_entry(
+    tier: Tier, label: str, spec: str, k: int, store: ResultStore, ship: bool
+) -> tuple[Summary, int | None]:
+    """The agent's summary on the tier's test split, and its learned parameters (from the agent already built)."""
     puzzles = make_puzzle_set(ENV, split="test", **tier.options)
     agent = make_agent(spec)
     started = time.perf_counter()
@@ -121,7 +124,7 @@ def evaluate_entry(tier: Tier, label: str, spec: str, k: int, store: ResultStore
     if ship:
         submission = export_run(store, "latest", TrackIndex())
         submission.write(SHIPPED_ENTRIES / entry_file(label))
-    return run.summary
+    return run.summary, getattr(agent, "parameters", None)  # baselines have no weights
 
 
 def row(
@@ -178,8 +181,7 @@ def run_entry(tier: Tier, name: str, args: argparse.Namespace) -> None:
             else:
                 training = train_preset(entry.preset, args.retrain)
             spec = entry.agent()
-            summary = evaluate_entry(tier, entry.family, spec, entry.k, store, ship=True)
-            parameters = make_agent(spec).parameters
+            summary, parameters = evaluate_entry(tier, entry.family, spec, entry.k, store, ship=True)
             results["rows"][name] = row(
                 entry.family,
                 spec,
@@ -193,11 +195,11 @@ def run_entry(tier: Tier, name: str, args: argparse.Namespace) -> None:
         elif name == "baselines":
             track = tier.track()
             for spec in seed_agents(track):
-                summary = evaluate_entry(tier, spec, spec, track.k, store, ship=False)
+                summary, _ = evaluate_entry(tier, spec, spec, track.k, store, ship=False)
                 results["rows"][spec] = row(spec, spec, summary, kind="baseline")
         elif name == "llm":
             spec = LLM_SPEC.format(url=args.base_url)
-            summary = evaluate_entry(tier, "SmolLM2-135M", spec, 1, store, ship=tier.name == "maze10")
+            summary, _ = evaluate_entry(tier, "SmolLM2-135M", spec, 1, store, ship=tier.name == "maze10")
             results["rows"]["llm"] = row(
                 "SmolLM2-135M",
                 "llm:smollm2,base_url=http://127.0.0.1:8000/v1",
