@@ -26,7 +26,7 @@ import multiprocessing as mp
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,10 +248,18 @@ def _read_partial(path: Path) -> dict[int, dict]:
     return done
 
 
-def generate_split(out: Path, n: int, seed: int, workers: int = 1, progress: bool = True) -> tuple[str, list[dict]]:
+def generate_split(
+    out: Path,
+    n: int,
+    seed: int,
+    workers: int = 1,
+    progress: bool = True,
+    work: Callable[[tuple[int, int]], dict] = _work,
+) -> tuple[str, list[dict]]:
     """Write ``out`` (CSV ``source,question,answer,rating``) atomically; return (sha256, rows).
 
-    Finished puzzles are appended to ``out.partial.jsonl`` as they complete, so a killed run resumes.
+    ``work((seed, index))`` makes one row (a picklable module-level function: v1's by default). Finished puzzles
+    are appended to ``out.partial.jsonl`` as they complete, so a killed run resumes.
     """
     partial = out.with_name(out.name + ".partial.jsonl")
     done = _read_partial(partial)
@@ -262,10 +270,10 @@ def generate_split(out: Path, n: int, seed: int, workers: int = 1, progress: boo
         results: Iterator[dict]
         if workers > 1 and todo:
             pool = mp.get_context("spawn").Pool(workers)
-            results = pool.imap_unordered(_work, todo, chunksize=1)
+            results = pool.imap_unordered(work, todo, chunksize=1)
         else:
             pool = None
-            results = map(_work, todo)
+            results = map(work, todo)
         try:
             for k, row in enumerate(results, 1):
                 done[row["index"]] = row
@@ -290,25 +298,19 @@ def generate_split(out: Path, n: int, seed: int, workers: int = 1, progress: boo
     return hashlib.sha256(out.read_bytes()).hexdigest(), rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate a Sudoku-Extreme-like split (9x9, profile v1)")
-    parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), required=True)
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=BASE_SEED, help="base seed; the split adds its offset")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--stats", type=Path, default=None, help="also write statistics as JSON here")
-    args = parser.parse_args(argv)
-    sha, rows = generate_split(args.out, args.n, args.seed + SPLIT_OFFSET[args.split], args.workers)
+def split_stats(out: Path, sha: str, rows: list[dict], seed: int, profile: str = PROFILE) -> dict:
+    """Statistics of a generated split for its README: clues, ratings (tdoku's scale for v2), kinds, CPU time."""
     ratings = np.array([r["rating"] for r in rows])
     clues = np.array([81 - r["question"].count(".") for r in rows])
     cpu = np.array([r["cpu_seconds"] for r in rows])
     hard = np.array([r["source"].endswith("hard") for r in rows])
     stats = {
-        "file": args.out.name,
+        "file": out.name,
+        "profile": profile,
         "sha256": sha,
         "count": len(rows),
-        "seed": args.seed + SPLIT_OFFSET[args.split],
+        "distinct_questions": len({r["question"] for r in rows}),
+        "seed": seed,
         "clues": {"min": int(clues.min()), "mean": float(clues.mean()), "max": int(clues.max())},
         "rating": {
             "mean": float(ratings.mean()),
@@ -322,6 +324,24 @@ def main(argv: list[str] | None = None) -> int:
             "hard": float(cpu[hard].mean()) if hard.any() else None,
         },
     }
+    if "objective" in rows[0]:
+        objective = np.array([r["objective"] for r in rows])[hard]
+        stats["hard_objective_mean"] = float(objective.mean()) if hard.any() else None
+    return stats
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Generate a Sudoku-Extreme-like split (9x9, profile v1)")
+    parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), required=True)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=BASE_SEED, help="base seed; the split adds its offset")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--stats", type=Path, default=None, help="also write statistics as JSON here")
+    args = parser.parse_args(argv)
+    seed = args.seed + SPLIT_OFFSET[args.split]
+    sha, rows = generate_split(args.out, args.n, seed, args.workers)
+    stats = split_stats(args.out, sha, rows, seed)
     print(json.dumps(stats, indent=2))
     if args.stats:
         args.stats.write_text(json.dumps(stats, indent=2) + "\n")

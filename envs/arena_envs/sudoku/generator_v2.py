@@ -1,0 +1,294 @@
+"""Profile ``sudoku-extreme-synth-v2``: hard 9x9 puzzles searched for on tdoku's own scale.
+
+Why a second generator: v1 climbed on this project's simpler solver, and on tdoku's scale (the scale of
+Sudoku-Extreme's ``rating`` column, :mod:`arena_envs.sudoku.tdoku`) its split averages about 3, against about 22
+for the real benchmark. v2 searches with ``tdoku.rating`` itself as the objective.
+
+One puzzle is a pure function of ``(seed, index)``; budgets are counted in search steps, never in seconds, so the
+same arguments give the same puzzle on any machine, in any order, in parallel or resumed. Each index is an
+independent seeded restart, so two puzzles never descend from each other (tdoku's pooled search makes
+near-duplicates; independent restarts do not). A hard puzzle is made in three stages:
+
+1. a random full grid (tdoku's search with random branching) and a random minimal puzzle for it;
+2. hill climbing on the **objective**: the mean tdoku rating over ``orientations`` fixed, random symmetry
+   transforms of the puzzle (relabelled digits, rows within bands, bands, columns within stacks, stacks,
+   transpose). A move drops one or two clues and repairs uniqueness by adding a clue where a rival solution
+   disagrees; it is kept when the objective does not fall. The climb stops at a per-puzzle target drawn from a
+   shifted geometric distribution (so the split has a long tail, like the original) or when the steps run out.
+   Averaging over transforms makes the climb raise the puzzle's difficulty rather than the luck of one
+   orientation (a single orientation's rating is a noisy draw; tdoku's own generator averages for this reason);
+3. the puzzle is stored in one more random orientation, and its ``rating`` column is tdoku's rating of exactly
+   that stored string. So the stored rating is an unbiased single draw, as in Sudoku-Extreme, where the rating was
+   measured after the fact rather than searched for.
+
+Easy puzzles (the original has about 25% rated 0-2) are made on purpose: a random puzzle with more clues, accepted
+when its stored orientation rates <= ``easy_max_rating``.
+
+Command line (parallel across processes, resumable, writes the original CSV schema)::
+
+    python -m arena_envs.sudoku.generator_v2 --split test --n 1000 --workers 2 --out test.csv --stats test.stats.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from arena_envs.sudoku import tdoku
+from arena_envs.sudoku.generator import generate_split, split_stats
+
+PROFILE = "sudoku-extreme-synth-v2"
+BASE_SEED = 20261203  # the bundled splits use BASE_SEED + SPLIT_OFFSET[split]
+SPLIT_OFFSET = {"train": 0, "test": 1}
+SIZE = 9
+CELLS = SIZE * SIZE
+
+
+@dataclass(frozen=True)
+class HardSearch:
+    """Knobs of the v2 profile (the bundled split uses the defaults)."""
+
+    hard_share: float = 0.78  # some hard puzzles rate 0-2 in their stored orientation, so this is above 0.75
+    orientations: int = 3  # K: the objective averages tdoku's rating over K fixed transforms
+    target_base: int = 18  # hard targets on the objective: base + Geometric(p) - 1
+    target_p: float = 1 / 25
+    max_steps: int = 12000  # hill-climbing proposals per hard puzzle (about 4 CPU seconds)
+    slack: float = 0.15  # a move is kept when its objective is >= (1 - slack) x the best so far
+    min_clues: int = 17
+    max_clues: int = 36
+    easy_clues: tuple[int, int] = (24, 36)  # easy puzzles: clue count drawn uniformly from this range
+    easy_max_rating: int = 2
+
+
+DEFAULT = HardSearch()
+
+
+@dataclass(frozen=True, eq=False)
+class HardPuzzle:
+    question: np.ndarray  # int8 [9, 9], 0 = blank, in its stored orientation
+    solution: np.ndarray  # int8 [9, 9]
+    rating: int  # tdoku's rating of the stored question
+    objective: float  # mean rating over the search's K transforms (hard) or the stored rating (easy)
+    target: float  # the climb's target (0 for easy puzzles)
+    kind: str  # "hard" | "easy"
+    steps: int  # proposals spent
+
+
+@dataclass(frozen=True, eq=False)
+class Transform:
+    """A symmetry of the 9x9 board: ``out[c] = digits[grid[cells[c]]]`` for the flat grid."""
+
+    cells: np.ndarray  # int64 [81]
+    digits: np.ndarray  # int8 [10], digits[0] = 0 keeps blanks blank
+
+    @staticmethod
+    def identity() -> Transform:
+        return Transform(np.arange(CELLS), np.arange(SIZE + 1, dtype=np.int8))
+
+    @staticmethod
+    def random(rng: np.random.Generator) -> Transform:
+        rows = np.concatenate([band * 3 + rng.permutation(3) for band in rng.permutation(3)])
+        cols = np.concatenate([stack * 3 + rng.permutation(3) for stack in rng.permutation(3)])
+        cells = rows[:, None] * SIZE + cols[None, :]
+        if rng.random() < 0.5:
+            cells = cells.T
+        digits = np.concatenate([[0], rng.permutation(SIZE) + 1]).astype(np.int8)
+        return Transform(np.ascontiguousarray(cells).ravel(), digits)
+
+    def apply(self, flat: np.ndarray) -> np.ndarray:
+        return self.digits[flat[self.cells]]
+
+
+class _Judge:
+    """tdoku's search on one fixed solution: uniqueness, rating, and where a rival solution differs."""
+
+    def __init__(self, solution: np.ndarray) -> None:
+        self.solution = solution.astype(np.int8)
+        self.lay = tdoku.layout(3, 3)
+        self._two = np.zeros((2, CELLS), np.int8)
+        self._one = np.zeros((1, CELLS), np.int8)
+
+    def grid(self, clues: np.ndarray) -> np.ndarray:
+        return np.where(clues, self.solution, 0).astype(np.int8)
+
+    def _search(self, flat: np.ndarray, limit: int, out: np.ndarray) -> tuple[int, int]:
+        lay = self.lay
+        found, guesses, _, _ = tdoku._search(flat, lay.geo, lay.place, lay.pop, lay.cell_box, limit, -1, -1, out)
+        return int(found), int(guesses)
+
+    def unique(self, clues: np.ndarray) -> tuple[bool, int]:
+        """(exactly one solution, tdoku's rating of the untransformed puzzle) from one search with limit 2."""
+        found, guesses = self._search(self.grid(clues), 2, self._two)
+        return found == 1, guesses
+
+    def rival_cells(self) -> np.ndarray:
+        """After ``unique`` said no: the cells where a second solution differs from ours."""
+        alt = self._two[0] if not np.array_equal(self._two[0], self.solution) else self._two[1]
+        return np.flatnonzero(alt != self.solution)
+
+    def rating(self, flat: np.ndarray) -> int:
+        found, guesses = self._search(flat, 1, self._one)
+        assert found == 1, "a unique puzzle has a solution in every orientation"
+        return guesses
+
+    def objective(self, clues: np.ndarray, identity_rating: int, transforms: list[Transform]) -> float:
+        """Mean rating over the identity and the other transforms (the identity's rating is already known)."""
+        flat = self.grid(clues)
+        return (identity_rating + sum(self.rating(t.apply(flat)) for t in transforms)) / (len(transforms) + 1)
+
+
+def _random_solution(rng: np.random.Generator) -> np.ndarray:
+    empty = np.zeros((SIZE, SIZE), np.int8)
+    result = tdoku.solve(empty, seed=int(rng.integers(2**62)))
+    assert result.solution is not None
+    return result.solution.ravel()
+
+
+def _reduce(judge: _Judge, clues: np.ndarray, rng: np.random.Generator, floor: int) -> np.ndarray:
+    """Drop clues in random order while the solution stays unique and more than ``floor`` remain."""
+    for cell in rng.permutation(np.flatnonzero(clues)):
+        if clues.sum() <= floor:
+            break
+        clues[cell] = False
+        if not judge.unique(clues)[0]:
+            clues[cell] = True
+    return clues
+
+
+def _propose(
+    judge: _Judge, clues: np.ndarray, rng: np.random.Generator, prof: HardSearch
+) -> tuple[np.ndarray, int] | None:
+    """Drop one or two clues, then repair uniqueness by adding a clue where a rival solution disagrees."""
+    trial = clues.copy()
+    for _ in range(1 + int(rng.random() < 0.5)):
+        trial[rng.choice(np.flatnonzero(trial))] = False
+    for _ in range(4):
+        n = int(trial.sum())
+        if n > prof.max_clues:
+            return None
+        unique, rating = judge.unique(trial)
+        if unique:
+            return (trial, rating) if n >= prof.min_clues else None
+        trial[rng.choice(judge.rival_cells())] = True
+    return None
+
+
+def _climb(
+    judge: _Judge, clues: np.ndarray, rng: np.random.Generator, target: float, prof: HardSearch
+) -> tuple[np.ndarray, float, int]:
+    """Threshold accepting: a move is kept when its objective is within ``slack`` of the best so far.
+
+    Pure hill climbing (never fall) stalls on plateaus within a few thousand steps; letting the current puzzle
+    wander a little below the best doubled the difficulty reached at the same budget in our trials.
+    """
+    transforms = [Transform.random(rng) for _ in range(prof.orientations - 1)]
+    unique, rating = judge.unique(clues)
+    assert unique
+    score = judge.objective(clues, rating, transforms)
+    best, best_clues = score, clues
+    steps = 0
+    while best < target and steps < prof.max_steps:
+        steps += 1
+        proposal = _propose(judge, clues, rng, prof)
+        if proposal is None:
+            continue
+        trial, rating = proposal
+        trial_score = judge.objective(trial, rating, transforms)
+        if trial_score >= best * (1 - prof.slack):
+            clues, score = trial, trial_score
+            if trial_score > best:
+                best, best_clues = trial_score, trial
+    return best_clues, best, steps
+
+
+def generate(seed: int, index: int, prof: HardSearch = DEFAULT) -> HardPuzzle:
+    """Puzzle ``index`` of the stream ``seed``: the same arguments give the same puzzle, bit for bit."""
+    # the trailing 2 keeps these streams apart from v1's SeedSequence([seed, index]) for equal numbers
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index), 2]))
+    solution = _random_solution(rng)
+    judge = _Judge(solution)
+    if rng.random() < prof.hard_share:
+        clues = _reduce(judge, np.ones(CELLS, bool), rng, floor=prof.min_clues)
+        while clues.sum() > prof.max_clues:  # a minimal puzzle this large is rare; draw another order
+            clues = _reduce(judge, np.ones(CELLS, bool), rng, floor=prof.min_clues)
+        target = float(prof.target_base + int(rng.geometric(prof.target_p)) - 1)
+        clues, objective, steps = _climb(judge, clues, rng, target, prof)
+        stored = Transform.random(rng)
+        question, answer = stored.apply(judge.grid(clues)), stored.apply(judge.solution)
+        rating = tdoku.rating(question.reshape(SIZE, SIZE))
+        return HardPuzzle(_board(question), _board(answer), rating, objective, target, "hard", steps)
+    lo, hi = prof.easy_clues
+    want = int(rng.integers(lo, hi + 1))
+    stored = Transform.random(rng)
+    steps = 0
+    while True:
+        clues = _reduce(judge, np.ones(CELLS, bool), rng, floor=want)
+        # more clues make a puzzle easier: add solution cells back until its stored orientation rates low
+        # enough, without passing the clue ceiling; if the ceiling is hit first, start over with a new order
+        while True:
+            question = stored.apply(judge.grid(clues))
+            rating = tdoku.rating(question.reshape(SIZE, SIZE))
+            if rating <= prof.easy_max_rating or clues.sum() >= prof.max_clues:
+                break
+            clues[rng.choice(np.flatnonzero(~clues))] = True
+            steps += 1
+        if rating <= prof.easy_max_rating:
+            break
+    answer = stored.apply(judge.solution)
+    return HardPuzzle(_board(question), _board(answer), rating, float(rating), 0.0, "easy", steps)
+
+
+def _board(flat: np.ndarray) -> np.ndarray:
+    return flat.astype(np.int8).reshape(SIZE, SIZE)
+
+
+def _row(seed: int, index: int) -> dict:
+    from arena_envs.sudoku.data import grid_to_string
+
+    t0 = time.process_time()
+    g = generate(seed, index)
+    return {
+        "index": index,
+        "source": f"arena-synth-v2/{g.kind}",
+        "question": grid_to_string(g.question),
+        "answer": grid_to_string(g.solution),
+        "rating": g.rating,
+        "objective": round(g.objective, 4),
+        "target": g.target,
+        "steps": g.steps,
+        "cpu_seconds": round(time.process_time() - t0, 4),
+    }
+
+
+def _work(args: tuple[int, int]) -> dict:
+    return _row(*args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=f"Generate a split of profile {PROFILE} (9x9, tdoku-rated)")
+    parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), required=True)
+    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=BASE_SEED, help="base seed; the split adds its offset")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--stats", type=Path, default=None, help="also write statistics as JSON here")
+    args = parser.parse_args(argv)
+    seed = args.seed + SPLIT_OFFSET[args.split]
+    sha, rows = generate_split(args.out, args.n, seed, args.workers, work=_work)
+    stats = split_stats(args.out, sha, rows, seed, profile=PROFILE)
+    print(json.dumps(stats, indent=2))
+    if args.stats:
+        args.stats.write_text(json.dumps(stats, indent=2) + "\n")
+    print(f"sha256 {sha}  {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
