@@ -15,11 +15,14 @@ from arena_envs.sudoku import data, tokens
 from arena_envs.sudoku.render import render_board
 from arena_envs.sudoku.solver import count_solutions
 
+V1, V2 = "sudoku-extreme-synth-v1", "sudoku-extreme-synth-v2"
+OPTION = {V1: "bundled-v1", V2: "bundled"}  # the data option that loads each version (v2 is the default)
 
-def require_bundled(split: str) -> None:
+
+def require_bundled(split: str, version: str = data.BUNDLED_VERSION) -> None:
     """The train split is generated in a later step than the code (see the data README)."""
-    if not data.bundled_path(split).exists():
-        pytest.skip(f"bundled {split} split not generated yet (see envs/arena_envs/sudoku/data/README.md)")
+    if not data.bundled_path(split, version).exists():
+        pytest.skip(f"bundled {version} {split} split not generated yet (see envs/arena_envs/sudoku/data/README.md)")
 
 
 def test_public_rows_load_exactly(public_rows, public_csv):
@@ -69,32 +72,47 @@ def test_missing_file_says_what_to_do(tmp_path):
         make_puzzle_set("arena/SudokuExtreme-v0", size=4, data="bundled")
 
 
+@pytest.mark.parametrize("version", [V1, V2])
 @pytest.mark.parametrize("split", ["test", "train"])
-def test_bundled_split_matches_its_checksum_and_statistics(split):
-    require_bundled(split)
-    path = data.bundled_path(split)
+def test_bundled_split_matches_its_checksum_and_statistics(split, version):
+    from arena_envs.sudoku import tdoku
+
+    require_bundled(split, version)
+    path = data.bundled_path(split, version)
     sums = dict(
         reversed(line.split()) for line in (path.parent / "SHA256SUMS").read_text().splitlines() if line.strip()
     )
     assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name]
-    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split)
+    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split, data=OPTION[version])
+    assert ps.source == version and ps.puzzles[0].id == f"{version}/{split}/000000"
     arr = ps.arrays
     assert len(arr.questions) == 1000
     clues = (arr.questions != 0).reshape(1000, -1).sum(axis=1)
     assert clues.min() >= 17 and clues.max() <= 36
-    assert arr.ratings.mean() >= 20
-    assert 0.15 <= (arr.ratings <= 2).mean() <= 0.4  # an easy share, like the original's ~25%
-    assert all(s.startswith("arena-synth-v1/") for s in arr.sources)
-    assert ps.source == "sudoku-extreme-synth-v1"
+    assert all(s.startswith(f"arena-synth-{version[-2:]}/") for s in arr.sources)
+    if version == V1:  # rated by the simpler solver; on tdoku's scale v1 averages about 3
+        assert arr.ratings.mean() >= 20
+        assert 0.15 <= (arr.ratings <= 2).mean() <= 0.4
+    else:  # rated on tdoku's scale, the scale of the original's column: mean about 22, about 25% rated 0-2
+        np.testing.assert_array_equal(tdoku.rating_batch(arr.questions), arr.ratings)
+        assert arr.ratings.mean() >= 18
+        assert 0.2 <= (arr.ratings <= 2).mean() <= 0.3
 
 
 def test_bundled_splits_do_not_overlap_and_are_unique():
-    require_bundled("train")
-    test = make_puzzle_set("arena/SudokuExtreme-v0", split="test").arrays.questions
-    train = make_puzzle_set("arena/SudokuExtreme-v0", split="train").arrays.questions
-    assert not {q.tobytes() for q in test} & {q.tobytes() for q in train}
-    for q in test[:25]:
-        assert count_solutions(q) == 1
+    seen: dict[bytes, str] = {}
+    for version in (V1, V2):
+        for split in ("test", "train"):
+            require_bundled(split, version)
+            questions = make_puzzle_set("arena/SudokuExtreme-v0", split=split, data=OPTION[version]).arrays.questions
+            for q in questions:
+                where = f"{version}/{split}"
+                assert seen.setdefault(q.tobytes(), where) == where, (
+                    f"a puzzle of {where} is also in {seen[q.tobytes()]}"
+                )
+            assert len({q.tobytes() for q in questions}) == len(questions)
+            for q in questions[:25]:
+                assert count_solutions(q) == 1
 
 
 def test_fingerprint_identifies_content(public_csv, tmp_path):
@@ -134,41 +152,52 @@ def test_generated_sets_are_seeded():
     c = make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=2)
     assert a.fingerprint != b.fingerprint != c.fingerprint
     assert a.fingerprint == make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=1).fingerprint
-    assert Path(data.bundled_path("test")).name == "sudoku_extreme_synth_v1_test.csv"
+    assert Path(data.bundled_path("test")).name == "sudoku_extreme_synth_v2_test.csv"
+    assert Path(data.bundled_path("test", V1)).name == "sudoku_extreme_synth_v1_test.csv"
+    with pytest.raises(DataError, match="no bundled Sudoku version"):
+        data.bundled_path("test", "sudoku-extreme-synth-v9")
 
 
+@pytest.mark.parametrize("version", [V1, V2])
 @pytest.mark.parametrize("split", ["test", "train"])
-def test_every_bundled_puzzle_is_solved_by_the_oracle_and_its_label_verifies(split):
+def test_every_bundled_puzzle_is_solved_by_the_oracle_and_its_label_verifies(split, version):
+    """Every puzzle has exactly one solution (proved by the simpler solver, independently of the generator's tdoku
+    search), the stored answer is it, and the verifier accepts it."""
     from arena_envs.sudoku.solver import solve_batch
 
-    require_bundled(split)
-    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split)
+    require_bundled(split, version)
+    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split, data=OPTION[version])
     q, a = ps.arrays.questions, ps.arrays.solutions
     assert all(v.ok for v in ps.verify_batch(ps.puzzles, list(a.astype(np.int64))))
     sols, guesses, found = solve_batch(q)
     assert found.all()
-    np.testing.assert_array_equal(sols, a)  # unique solutions: the oracle finds the stored one
-    np.testing.assert_array_equal(guesses, ps.arrays.ratings)  # stored ratings are our solver's
+    np.testing.assert_array_equal(sols, a)  # the oracle finds the stored solution
+    if version == V1:
+        np.testing.assert_array_equal(guesses, ps.arrays.ratings)  # v1's stored ratings are this solver's
+    else:
+        assert all(count_solutions(grid) == 1 for grid in q)
 
 
 @pytest.mark.slow
-def test_bundled_rows_regenerate_bit_for_bit():
+@pytest.mark.parametrize("version", [V1, V2])
+def test_bundled_rows_regenerate_bit_for_bit(version):
     """A sample of rows (easy and hard) from each split equals what the generator makes for its index."""
     import csv as csv_mod
 
-    from arena_envs.sudoku import generator
+    from arena_envs.sudoku import generator, generator_v2
 
+    gen = generator if version == V1 else generator_v2
     for split in ("test", "train"):
-        require_bundled(split)
-        with data.bundled_path(split).open(newline="") as fh:
+        require_bundled(split, version)
+        with data.bundled_path(split, version).open(newline="") as fh:
             rows = list(csv_mod.DictReader(fh))
         easy = [i for i, r in enumerate(rows) if r["source"].endswith("easy")][:2]
         hard = [i for i, r in enumerate(rows) if r["source"].endswith("hard")][:1]
         for i in easy + hard:
-            g = generator.generate(generator.BASE_SEED + generator.SPLIT_OFFSET[split], i)
+            g = gen.generate(gen.BASE_SEED + gen.SPLIT_OFFSET[split], i)
             assert data.grid_to_string(g.question) == rows[i]["question"]
             assert data.grid_to_string(g.solution) == rows[i]["answer"]
-            assert (g.rating, f"arena-synth-v1/{g.kind}") == (int(rows[i]["rating"]), rows[i]["source"])
+            assert (g.rating, f"arena-synth-{version[-2:]}/{g.kind}") == (int(rows[i]["rating"]), rows[i]["source"])
 
 
 def test_hub_without_huggingface_hub_says_what_to_do(monkeypatch):

@@ -31,11 +31,26 @@ from arena_envs.sudoku.shape import SudokuShape
 
 FAMILY = "sudoku"
 HUB_REPO = "sapientinc/sudoku-extreme"
-BUNDLED_VERSION = "sudoku-extreme-synth-v1"
-BUNDLED_FILES = {
-    "test": "sudoku_extreme_synth_v1_test.csv",
-    "train": "sudoku_extreme_synth_v1_train.csv",
+#: The bundled synthetic splits by version. v2 is rated on tdoku's scale (the original ``rating`` column's) and
+#: matches Sudoku-Extreme's difficulty; v1 (rated by the simpler solver) averages about 3 on that scale.
+BUNDLED: dict[str, dict[str, str]] = {
+    "sudoku-extreme-synth-v1": {
+        "test": "sudoku_extreme_synth_v1_test.csv",
+        "train": "sudoku_extreme_synth_v1_train.csv",
+    },
+    "sudoku-extreme-synth-v2": {
+        "test": "sudoku_extreme_synth_v2_test.csv",
+        "train": "sudoku_extreme_synth_v2_train.csv",
+    },
 }
+BUNDLED_VERSION = "sudoku-extreme-synth-v2"  # what ``data="bundled"`` loads
+#: the ``data`` option's names for the bundled versions
+BUNDLED_OPTIONS = {
+    "bundled": BUNDLED_VERSION,
+    "bundled-v1": "sudoku-extreme-synth-v1",
+    "bundled-v2": "sudoku-extreme-synth-v2",
+}
+BUNDLED_FILES = BUNDLED[BUNDLED_VERSION]
 
 
 @dataclass(frozen=True)
@@ -103,10 +118,12 @@ def write_csv(path: str | Path, arrays: SudokuArrays) -> None:
             writer.writerow([src, grid_to_string(q), grid_to_string(a), int(r)])
 
 
-def bundled_path(split: str) -> Path:
-    if split not in BUNDLED_FILES:
-        raise DataError(f"no bundled Sudoku split {split!r}; bundled splits are {sorted(BUNDLED_FILES)}")
-    return Path(str(resources.files("arena_envs.sudoku") / "data" / BUNDLED_FILES[split]))
+def bundled_path(split: str, version: str = BUNDLED_VERSION) -> Path:
+    if version not in BUNDLED:
+        raise DataError(f"no bundled Sudoku version {version!r}; bundled versions are {sorted(BUNDLED)}")
+    if split not in BUNDLED[version]:
+        raise DataError(f"no bundled Sudoku split {split!r}; bundled splits are {sorted(BUNDLED[version])}")
+    return Path(str(resources.files("arena_envs.sudoku") / "data" / BUNDLED[version][split]))
 
 
 def hub_path(split: str) -> Path:  # pragma: no cover - needs internet
@@ -220,7 +237,8 @@ def load_set(
 ) -> SudokuSet:
     """Resolve the ``data`` option of the Sudoku envs into a :class:`SudokuSet` (cached per content).
 
-    ``data``: ``"bundled"`` (default for 9x9), ``"generated"`` (default for other sizes: ``count``
+    ``data``: ``"bundled"`` (default for 9x9: ``sudoku-extreme-synth-v2``; ``"bundled-v1"`` and ``"bundled-v2"``
+    name a version), ``"generated"`` (default for other sizes: ``count``
     puzzles from ``seed``), ``"hub"`` (the original dataset, needs internet) or a path to a CSV in
     the original schema. The difficulty bands then keep the puzzles whose ``rating`` (the split's rating
     column) and ``clues`` (givens) lie in [min, max] (None: unbounded); with no band the loaded set is returned
@@ -268,10 +286,11 @@ def _load_set(
     if split not in SPLIT_SEED_OFFSET:
         raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")
     mode = data or ("bundled" if size == 9 else "generated")
-    if mode == "bundled":
+    if mode in BUNDLED_OPTIONS:
         if size != 9:
             raise ConfigError(f"the bundled split is 9x9; for size={size} use data='generated'")
-        arrays, source, prefix = read_csv(bundled_path(split), limit=limit), BUNDLED_VERSION, BUNDLED_VERSION
+        version = BUNDLED_OPTIONS[mode]
+        arrays, source, prefix = read_csv(bundled_path(split, version), limit=limit), version, version
     elif mode == "generated":
         if count < 1:
             raise ConfigError(f"count must be >= 1, got {count}")

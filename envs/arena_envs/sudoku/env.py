@@ -43,7 +43,7 @@ class SudokuEnvConfig:
 
     split: str = "test"
     size: int = 9  # 4, 6 or 9
-    data: str | None = None  # "bundled" (9x9 default) | "generated" (small default) | "hub" | CSV path
+    data: str | None = None  # "bundled" (9x9 default; "bundled-v1"/"bundled-v2") | "generated" | "hub" | CSV path
     seed: int = 0  # generator seed for data="generated"
     count: int = 1000  # puzzles to generate for data="generated"
     max_attempts: int = 1  # answer mode only

@@ -57,7 +57,7 @@ class HardSearch:
 
     hard_share: float = 0.78  # some hard puzzles rate 0-2 in their stored orientation, so this is above 0.75
     orientations: int = 3  # K: the objective averages tdoku's rating over K fixed transforms
-    target_base: int = 18  # hard targets on the objective: base + Geometric(p) - 1
+    target_base: int = 40  # hard targets: base + Geometric(p) - 1 (most climbs end at max_steps instead)
     target_p: float = 1 / 25
     max_steps: int = 12000  # hill-climbing proposals per hard puzzle (about 4 CPU seconds)
     slack: float = 0.15  # a move is kept when its objective is >= (1 - slack) x the best so far
@@ -208,8 +208,12 @@ def _climb(
     return best_clues, best, steps
 
 
-def generate(seed: int, index: int, prof: HardSearch = DEFAULT) -> HardPuzzle:
-    """Puzzle ``index`` of the stream ``seed``: the same arguments give the same puzzle, bit for bit."""
+def generate(seed: int, index: int, prof: HardSearch | None = None) -> HardPuzzle:
+    """Puzzle ``index`` of the stream ``seed``: the same arguments give the same puzzle, bit for bit.
+
+    ``prof`` defaults to the module's ``DEFAULT`` (read at call time, so a test can shrink the budget).
+    """
+    prof = prof or DEFAULT
     # the trailing 2 keeps these streams apart from v1's SeedSequence([seed, index]) for equal numbers
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index), 2]))
     solution = _random_solution(rng)
