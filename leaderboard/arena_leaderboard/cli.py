@@ -156,7 +156,11 @@ def cmd_tracks(args: argparse.Namespace) -> int:
     index = TrackIndex()
     for track in index.tracks:
         ps = index.puzzle_set(track)
-        print(f"{track.env_id:24s} split={track.split:10s} n={len(ps.puzzles):<6} {ps.fingerprint}  {track.title}")
+        options = "".join(f" -o {key}={value}" for key, value in track.options)  # what `arena eval` needs
+        print(
+            f"{track.env_id:24s} split={track.split:10s} n={len(ps.puzzles):<6} {ps.fingerprint}  {track.title}"
+            + (f"  [{options.strip()}]" if options else "")
+        )
     return 0
 
 

@@ -16,7 +16,7 @@ from arena_envs.sudoku.render import render_board
 from arena_envs.sudoku.solver import count_solutions
 
 V1, V2 = "sudoku-extreme-synth-v1", "sudoku-extreme-synth-v2"
-OPTION = {V1: "bundled-v1", V2: "bundled"}  # the data option that loads each version (v2 is the default)
+OPTION = {V1: "bundled-v1", V2: "bundled-v2"}  # the data option that loads each version
 
 
 def require_bundled(split: str, version: str = data.BUNDLED_VERSION) -> None:
@@ -152,8 +152,10 @@ def test_generated_sets_are_seeded():
     c = make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=2)
     assert a.fingerprint != b.fingerprint != c.fingerprint
     assert a.fingerprint == make_puzzle_set("arena/SudokuExtreme-v0", size=4, count=30, seed=1).fingerprint
-    assert Path(data.bundled_path("test")).name == "sudoku_extreme_synth_v2_test.csv"
-    assert Path(data.bundled_path("test", V1)).name == "sudoku_extreme_synth_v1_test.csv"
+    assert Path(data.bundled_path("test")).name == "sudoku_extreme_synth_v1_test.csv"  # the default until v2's train
+    assert Path(data.bundled_path("test", V2)).name == "sudoku_extreme_synth_v2_test.csv"
+    default = make_puzzle_set("arena/SudokuExtreme-v0", split="test")
+    assert default.fingerprint == make_puzzle_set("arena/SudokuExtreme-v0", split="test", data="bundled-v1").fingerprint
     with pytest.raises(DataError, match="no bundled Sudoku version"):
         data.bundled_path("test", "sudoku-extreme-synth-v9")
 

@@ -24,7 +24,7 @@ def test_public_rows_get_their_stored_ratings(public_rows):
 def test_bundled_puzzles_match_ratings_measured_with_tdoku_itself(split):
     """The fixture holds tdoku's own num_guesses (solver_dpll_triad_simd, limit 1), built and run locally."""
     expected = json.loads(FIXTURE.read_text())[split]
-    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split)
+    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split, data="bundled-v1")
     got = tdoku.rating_batch(ps.arrays.questions)
     assert len(expected) == len(got) == 1000
     assert got.tolist() == expected
