@@ -91,3 +91,21 @@ def test_split_file_is_resumable_and_has_the_v2_sources(tmp_path, small_budget):
     assert all(r["source"].startswith("arena-synth-v2/") for r in rows)
     stats = generator.split_stats(out, sha, rows, 77, profile=generator_v2.PROFILE)
     assert stats["count"] == stats["distinct_questions"] == 3 and stats["profile"] == "sudoku-extreme-synth-v2"
+
+
+def test_six_by_six_profile_climbs_on_tdokus_6x6_scale():
+    """The CPU tier's profile: 2x3 boxes (no transpose), every puzzle climbed, unique, rated by tdoku on 6x6."""
+    recipe = generator_v2.PROFILES["sudoku6-synth-v1"].search
+    assert recipe is not None and recipe.shape.size == 6
+    short = HardSearch(**{**recipe.__dict__, "max_steps": 300})
+    rng = np.random.default_rng(3)
+    made = [generator_v2.generate(8, i, short) for i in range(6)]
+    again = generator_v2.generate(8, 2, short)
+    assert np.array_equal(again.question, made[2].question) and again.rating == made[2].rating
+    for p in made:
+        assert p.kind == "hard" and p.question.shape == (6, 6)
+        assert solver.count_solutions(p.question, 2, 2, 3) == 1
+        assert p.rating == tdoku.rating(p.question, 2, 3)
+        t = Transform.random(rng, recipe.shape)
+        moved = t.apply(p.question.ravel()).reshape(6, 6)
+        assert solver.count_solutions(moved, 2, 2, 3) == 1  # a 2x3-box symmetry keeps the puzzle a valid, unique one

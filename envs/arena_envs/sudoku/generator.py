@@ -301,7 +301,7 @@ def generate_split(
 def split_stats(out: Path, sha: str, rows: list[dict], seed: int, profile: str = PROFILE) -> dict:
     """Statistics of a generated split for its README: clues, ratings (tdoku's scale for v2), kinds, CPU time."""
     ratings = np.array([r["rating"] for r in rows])
-    clues = np.array([81 - r["question"].count(".") for r in rows])
+    clues = np.array([len(r["question"]) - r["question"].count(".") for r in rows])
     cpu = np.array([r["cpu_seconds"] for r in rows])
     hard = np.array([r["source"].endswith("hard") for r in rows])
     stats = {

@@ -32,6 +32,7 @@ Command line (parallel across processes, resumable, writes the original CSV sche
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -43,18 +44,20 @@ import numpy as np
 
 from arena_envs.sudoku import tdoku
 from arena_envs.sudoku.generator import generate_split, split_stats
+from arena_envs.sudoku.shape import SudokuShape
 
 PROFILE = "sudoku-extreme-synth-v2"
 BASE_SEED = 20261203  # the bundled splits use BASE_SEED + SPLIT_OFFSET[split]
 SPLIT_OFFSET = {"train": 0, "test": 1}
-SIZE = 9
-CELLS = SIZE * SIZE
+NINE = SudokuShape(3, 3)
 
 
 @dataclass(frozen=True)
 class HardSearch:
-    """Knobs of the v2 profile (the bundled split uses the defaults)."""
+    """Knobs of a profile (the defaults are ``sudoku-extreme-synth-v2``'s, on 9x9 boards)."""
 
+    box_rows: int = 3
+    box_cols: int = 3
     hard_share: float = 0.78  # some hard puzzles rate 0-2 in their stored orientation, so this is above 0.75
     orientations: int = 3  # K: the objective averages tdoku's rating over K fixed transforms
     target_base: int = 40  # hard targets: base + Geometric(p) - 1 (most climbs end at max_steps instead)
@@ -66,14 +69,18 @@ class HardSearch:
     easy_clues: tuple[int, int] = (24, 36)  # easy puzzles: clue count drawn uniformly from this range
     easy_max_rating: int = 2
 
+    @property
+    def shape(self) -> SudokuShape:
+        return SudokuShape(self.box_rows, self.box_cols)
+
 
 DEFAULT = HardSearch()
 
 
 @dataclass(frozen=True, eq=False)
 class HardPuzzle:
-    question: np.ndarray  # int8 [9, 9], 0 = blank, in its stored orientation
-    solution: np.ndarray  # int8 [9, 9]
+    question: np.ndarray  # int8 [s, s], 0 = blank, in its stored orientation
+    solution: np.ndarray  # int8 [s, s]
     rating: int  # tdoku's rating of the stored question
     objective: float  # mean rating over the search's K transforms (hard) or the stored rating (easy)
     target: float  # the climb's target (0 for easy puzzles)
@@ -83,23 +90,26 @@ class HardPuzzle:
 
 @dataclass(frozen=True, eq=False)
 class Transform:
-    """A symmetry of the 9x9 board: ``out[c] = digits[grid[cells[c]]]`` for the flat grid."""
+    """A symmetry of the board: ``out[c] = digits[grid[cells[c]]]`` for the flat grid."""
 
-    cells: np.ndarray  # int64 [81]
-    digits: np.ndarray  # int8 [10], digits[0] = 0 keeps blanks blank
-
-    @staticmethod
-    def identity() -> Transform:
-        return Transform(np.arange(CELLS), np.arange(SIZE + 1, dtype=np.int8))
+    cells: np.ndarray  # int64 [s*s]
+    digits: np.ndarray  # int8 [s+1], digits[0] = 0 keeps blanks blank
 
     @staticmethod
-    def random(rng: np.random.Generator) -> Transform:
-        rows = np.concatenate([band * 3 + rng.permutation(3) for band in rng.permutation(3)])
-        cols = np.concatenate([stack * 3 + rng.permutation(3) for stack in rng.permutation(3)])
-        cells = rows[:, None] * SIZE + cols[None, :]
-        if rng.random() < 0.5:
+    def identity(shape: SudokuShape = NINE) -> Transform:
+        return Transform(np.arange(shape.cells), np.arange(shape.size + 1, dtype=np.int8))
+
+    @staticmethod
+    def random(rng: np.random.Generator, shape: SudokuShape = NINE) -> Transform:
+        """Permute digits, rows within bands, bands, columns within stacks, stacks, and (square boxes only)
+        transpose. Bands are ``box_rows`` rows high, stacks ``box_cols`` columns wide."""
+        s, br, bc = shape.size, shape.box_rows, shape.box_cols
+        rows = np.concatenate([band * br + rng.permutation(br) for band in rng.permutation(s // br)])
+        cols = np.concatenate([stack * bc + rng.permutation(bc) for stack in rng.permutation(s // bc)])
+        cells = rows[:, None] * s + cols[None, :]
+        if br == bc and rng.random() < 0.5:  # transposing 2x3 boxes would make them 3x2
             cells = cells.T
-        digits = np.concatenate([[0], rng.permutation(SIZE) + 1]).astype(np.int8)
+        digits = np.concatenate([[0], rng.permutation(s) + 1]).astype(np.int8)
         return Transform(np.ascontiguousarray(cells).ravel(), digits)
 
     def apply(self, flat: np.ndarray) -> np.ndarray:
@@ -109,11 +119,11 @@ class Transform:
 class _Judge:
     """tdoku's search on one fixed solution: uniqueness, rating, and where a rival solution differs."""
 
-    def __init__(self, solution: np.ndarray) -> None:
+    def __init__(self, solution: np.ndarray, shape: SudokuShape = NINE) -> None:
         self.solution = solution.astype(np.int8)
-        self.lay = tdoku.layout(3, 3)
-        self._two = np.zeros((2, CELLS), np.int8)
-        self._one = np.zeros((1, CELLS), np.int8)
+        self.lay = tdoku.layout(shape.box_rows, shape.box_cols)
+        self._two = np.zeros((2, shape.cells), np.int8)
+        self._one = np.zeros((1, shape.cells), np.int8)
 
     def grid(self, clues: np.ndarray) -> np.ndarray:
         return np.where(clues, self.solution, 0).astype(np.int8)
@@ -144,9 +154,9 @@ class _Judge:
         return (identity_rating + sum(self.rating(t.apply(flat)) for t in transforms)) / (len(transforms) + 1)
 
 
-def _random_solution(rng: np.random.Generator) -> np.ndarray:
-    empty = np.zeros((SIZE, SIZE), np.int8)
-    result = tdoku.solve(empty, seed=int(rng.integers(2**62)))
+def _random_solution(rng: np.random.Generator, shape: SudokuShape = NINE) -> np.ndarray:
+    empty = np.zeros((shape.size, shape.size), np.int8)
+    result = tdoku.solve(empty, shape.box_rows, shape.box_cols, seed=int(rng.integers(2**62)))
     assert result.solution is not None
     return result.solution.ravel()
 
@@ -188,7 +198,7 @@ def _climb(
     Pure hill climbing (never fall) stalls on plateaus within a few thousand steps; letting the current puzzle
     wander a little below the best doubled the difficulty reached at the same budget in our trials.
     """
-    transforms = [Transform.random(rng) for _ in range(prof.orientations - 1)]
+    transforms = [Transform.random(rng, prof.shape) for _ in range(prof.orientations - 1)]
     unique, rating = judge.unique(clues)
     assert unique
     score = judge.objective(clues, rating, transforms)
@@ -214,31 +224,39 @@ def generate(seed: int, index: int, prof: HardSearch | None = None) -> HardPuzzl
     ``prof`` defaults to the module's ``DEFAULT`` (read at call time, so a test can shrink the budget).
     """
     prof = prof or DEFAULT
+    shape, cells = prof.shape, prof.shape.cells
     # the trailing 2 keeps these streams apart from v1's SeedSequence([seed, index]) for equal numbers
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index), 2]))
-    solution = _random_solution(rng)
-    judge = _Judge(solution)
+    solution = _random_solution(rng, shape)
+    judge = _Judge(solution, shape)
+
+    def stored_rating(question: np.ndarray) -> int:
+        return tdoku.rating(question.reshape(shape.size, shape.size), shape.box_rows, shape.box_cols)
+
+    def board(flat: np.ndarray) -> np.ndarray:
+        return flat.astype(np.int8).reshape(shape.size, shape.size)
+
     if rng.random() < prof.hard_share:
-        clues = _reduce(judge, np.ones(CELLS, bool), rng, floor=prof.min_clues)
+        clues = _reduce(judge, np.ones(cells, bool), rng, floor=prof.min_clues)
         while clues.sum() > prof.max_clues:  # a minimal puzzle this large is rare; draw another order
-            clues = _reduce(judge, np.ones(CELLS, bool), rng, floor=prof.min_clues)
+            clues = _reduce(judge, np.ones(cells, bool), rng, floor=prof.min_clues)
         target = float(prof.target_base + int(rng.geometric(prof.target_p)) - 1)
         clues, objective, steps = _climb(judge, clues, rng, target, prof)
-        stored = Transform.random(rng)
+        stored = Transform.random(rng, shape)
         question, answer = stored.apply(judge.grid(clues)), stored.apply(judge.solution)
-        rating = tdoku.rating(question.reshape(SIZE, SIZE))
-        return HardPuzzle(_board(question), _board(answer), rating, objective, target, "hard", steps)
+        rating = stored_rating(question)
+        return HardPuzzle(board(question), board(answer), rating, objective, target, "hard", steps)
     lo, hi = prof.easy_clues
     want = int(rng.integers(lo, hi + 1))
-    stored = Transform.random(rng)
+    stored = Transform.random(rng, shape)
     steps = 0
     while True:
-        clues = _reduce(judge, np.ones(CELLS, bool), rng, floor=want)
+        clues = _reduce(judge, np.ones(cells, bool), rng, floor=want)
         # more clues make a puzzle easier: add solution cells back until its stored orientation rates low
         # enough, without passing the clue ceiling; if the ceiling is hit first, start over with a new order
         while True:
             question = stored.apply(judge.grid(clues))
-            rating = tdoku.rating(question.reshape(SIZE, SIZE))
+            rating = stored_rating(question)
             if rating <= prof.easy_max_rating or clues.sum() >= prof.max_clues:
                 break
             clues[rng.choice(np.flatnonzero(~clues))] = True
@@ -246,21 +264,39 @@ def generate(seed: int, index: int, prof: HardSearch | None = None) -> HardPuzzl
         if rating <= prof.easy_max_rating:
             break
     answer = stored.apply(judge.solution)
-    return HardPuzzle(_board(question), _board(answer), rating, float(rating), 0.0, "easy", steps)
+    return HardPuzzle(board(question), board(answer), rating, float(rating), 0.0, "easy", steps)
 
 
-def _board(flat: np.ndarray) -> np.ndarray:
-    return flat.astype(np.int8).reshape(SIZE, SIZE)
+@dataclass(frozen=True)
+class Profile:
+    """A named recipe for bundled splits: the search, the CSV's ``source`` prefix and the base seed."""
+
+    search: HardSearch | None  # None: the module's DEFAULT (read at call time)
+    source: str
+    base_seed: int
 
 
-def _row(seed: int, index: int) -> dict:
+PROFILES: dict[str, Profile] = {
+    PROFILE: Profile(None, "arena-synth-v2", BASE_SEED),
+    # the CPU tier: 6x6 boards (2x3 boxes), every puzzle climbed. 6x6 boards rate low on tdoku's scale (random
+    # minimal ones about 0.6, these about 2), so the climb runs its whole budget
+    "sudoku6-synth-v1": Profile(
+        HardSearch(box_rows=2, box_cols=3, hard_share=1.0, min_clues=0, max_clues=36, target_base=100, max_steps=3000),
+        "arena-sudoku6-v1",
+        20261206,
+    ),
+}
+
+
+def _row(seed: int, index: int, profile: str = PROFILE) -> dict:
     from arena_envs.sudoku.data import grid_to_string
 
     t0 = time.process_time()
-    g = generate(seed, index)
+    recipe = PROFILES[profile]
+    g = generate(seed, index, recipe.search)
     return {
         "index": index,
-        "source": f"arena-synth-v2/{g.kind}",
+        "source": f"{recipe.source}/{g.kind}",
         "question": grid_to_string(g.question),
         "answer": grid_to_string(g.solution),
         "rating": g.rating,
@@ -275,18 +311,27 @@ def _work(args: tuple[int, int]) -> dict:
     return _row(*args)
 
 
+def _work_in(profile: str, args: tuple[int, int]) -> dict:
+    return _row(*args, profile=profile)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=f"Generate a split of profile {PROFILE} (9x9, tdoku-rated)")
+    parser = argparse.ArgumentParser(description="Generate a split of a tdoku-rated profile (default: 9x9 v2)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default=PROFILE)
     parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), required=True)
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=BASE_SEED, help="base seed; the split adds its offset")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="base seed (default: the profile's); the split adds its offset"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--stats", type=Path, default=None, help="also write statistics as JSON here")
     args = parser.parse_args(argv)
-    seed = args.seed + SPLIT_OFFSET[args.split]
-    sha, rows = generate_split(args.out, args.n, seed, args.workers, work=_work)
-    stats = split_stats(args.out, sha, rows, seed, profile=PROFILE)
+    recipe = PROFILES[args.profile]
+    seed = (recipe.base_seed if args.seed is None else args.seed) + SPLIT_OFFSET[args.split]
+    work = _work if args.profile == PROFILE else functools.partial(_work_in, args.profile)
+    sha, rows = generate_split(args.out, args.n, seed, args.workers, work=work)
+    stats = split_stats(args.out, sha, rows, seed, profile=args.profile)
     print(json.dumps(stats, indent=2))
     if args.stats:
         args.stats.write_text(json.dumps(stats, indent=2) + "\n")
