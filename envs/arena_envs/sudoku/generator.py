@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -122,7 +123,7 @@ def _random_solution(shape: SudokuShape, rng: np.random.Generator) -> np.ndarray
     return _from_mask(out[0], s)
 
 
-def _reduce(board: _Board, clues: np.ndarray, rng: np.random.Generator, floor: int) -> np.ndarray:
+def _reduce(board: Judge, clues: np.ndarray, rng: np.random.Generator, floor: int) -> np.ndarray:
     """Drop clues in random order while the solution stays unique and more than ``floor`` remain."""
     for cell in rng.permutation(np.flatnonzero(clues)):
         if clues.sum() <= floor:
@@ -133,8 +134,25 @@ def _reduce(board: _Board, clues: np.ndarray, rng: np.random.Generator, floor: i
     return clues
 
 
-def _propose(board: _Board, clues: np.ndarray, rng: np.random.Generator, prof: Profile) -> np.ndarray | None:
-    """Drop one or two clues, then repair uniqueness by adding a clue where a rival solution disagrees."""
+class ClueBounds(Protocol):
+    min_clues: int
+    max_clues: int
+
+
+class Judge(Protocol):
+    """What the clue moves need of a board: v1's ``_Board`` (cell-branching search) and v2's tdoku judge."""
+
+    def judge(self, clues: np.ndarray) -> tuple[bool, int]: ...  # (the solution is unique, rating)
+
+    def disagreement(self) -> np.ndarray: ...  # after a non-unique judge: cells where a rival solution differs
+
+
+def _propose(
+    board: Judge, clues: np.ndarray, rng: np.random.Generator, prof: ClueBounds
+) -> tuple[np.ndarray, int] | None:
+    """Drop one or two clues, then repair uniqueness by adding a clue where a rival solution disagrees.
+
+    Returns (the new clue mask, its rating) or None when the repair failed or left the clue bounds."""
     trial = clues.copy()
     for _ in range(1 + int(rng.random() < 0.5)):
         trial[rng.choice(np.flatnonzero(trial))] = False
@@ -142,9 +160,9 @@ def _propose(board: _Board, clues: np.ndarray, rng: np.random.Generator, prof: P
         n = int(trial.sum())
         if n > prof.max_clues:
             return None
-        unique, _ = board.judge(trial)
+        unique, rating = board.judge(trial)
         if unique:
-            return trial if n >= prof.min_clues else None
+            return (trial, rating) if n >= prof.min_clues else None
         trial[rng.choice(board.disagreement())] = True
     return None
 
@@ -157,10 +175,10 @@ def _hill_climb(
     steps = 0
     while rating < target and steps < prof.max_steps:
         steps += 1
-        trial = _propose(board, clues, rng, prof)
-        if trial is None:
+        proposal = _propose(board, clues, rng, prof)
+        if proposal is None:
             continue
-        _, r = board.judge(trial)
+        trial, r = proposal
         if r >= rating:
             clues, rating = trial, r
     return clues, rating, steps

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from arena_envs.sudoku import tdoku
-from arena_envs.sudoku.generator import generate_split, split_stats
+from arena_envs.sudoku.generator import _propose, _reduce, generate_split, split_stats
 from arena_envs.sudoku.shape import SudokuShape
 
 PROFILE = "sudoku-extreme-synth-v2"
@@ -133,13 +133,13 @@ class _Judge:
         found, guesses, _, _ = tdoku._search(flat, lay.geo, lay.place, lay.pop, lay.cell_box, limit, -1, -1, out)
         return int(found), int(guesses)
 
-    def unique(self, clues: np.ndarray) -> tuple[bool, int]:
+    def judge(self, clues: np.ndarray) -> tuple[bool, int]:
         """(exactly one solution, tdoku's rating of the untransformed puzzle) from one search with limit 2."""
         found, guesses = self._search(self.grid(clues), 2, self._two)
         return found == 1, guesses
 
-    def rival_cells(self) -> np.ndarray:
-        """After ``unique`` said no: the cells where a second solution differs from ours."""
+    def disagreement(self) -> np.ndarray:
+        """After ``judge`` said "not unique": the cells where a second solution differs from ours."""
         alt = self._two[0] if not np.array_equal(self._two[0], self.solution) else self._two[1]
         return np.flatnonzero(alt != self.solution)
 
@@ -161,35 +161,6 @@ def _random_solution(rng: np.random.Generator, shape: SudokuShape = NINE) -> np.
     return result.solution.ravel()
 
 
-def _reduce(judge: _Judge, clues: np.ndarray, rng: np.random.Generator, floor: int) -> np.ndarray:
-    """Drop clues in random order while the solution stays unique and more than ``floor`` remain."""
-    for cell in rng.permutation(np.flatnonzero(clues)):
-        if clues.sum() <= floor:
-            break
-        clues[cell] = False
-        if not judge.unique(clues)[0]:
-            clues[cell] = True
-    return clues
-
-
-def _propose(
-    judge: _Judge, clues: np.ndarray, rng: np.random.Generator, prof: HardSearch
-) -> tuple[np.ndarray, int] | None:
-    """Drop one or two clues, then repair uniqueness by adding a clue where a rival solution disagrees."""
-    trial = clues.copy()
-    for _ in range(1 + int(rng.random() < 0.5)):
-        trial[rng.choice(np.flatnonzero(trial))] = False
-    for _ in range(4):
-        n = int(trial.sum())
-        if n > prof.max_clues:
-            return None
-        unique, rating = judge.unique(trial)
-        if unique:
-            return (trial, rating) if n >= prof.min_clues else None
-        trial[rng.choice(judge.rival_cells())] = True
-    return None
-
-
 def _climb(
     judge: _Judge, clues: np.ndarray, rng: np.random.Generator, target: float, prof: HardSearch
 ) -> tuple[np.ndarray, float, int]:
@@ -199,7 +170,7 @@ def _climb(
     wander a little below the best doubled the difficulty reached at the same budget in our trials.
     """
     transforms = [Transform.random(rng, prof.shape) for _ in range(prof.orientations - 1)]
-    unique, rating = judge.unique(clues)
+    unique, rating = judge.judge(clues)
     assert unique
     score = judge.objective(clues, rating, transforms)
     best, best_clues = score, clues
