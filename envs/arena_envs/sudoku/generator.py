@@ -348,23 +348,34 @@ def split_stats(out: Path, sha: str, rows: list[dict], seed: int, profile: str =
     return stats
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate a Sudoku-Extreme-like split (9x9, profile v1)")
+def add_split_arguments(parser: argparse.ArgumentParser, default_seed: int | None) -> None:
+    """The command-line arguments both generators share."""
     parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), required=True)
     parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=BASE_SEED, help="base seed; the split adds its offset")
+    parser.add_argument("--seed", type=int, default=default_seed, help="base seed; the split adds its offset")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--stats", type=Path, default=None, help="also write statistics as JSON here")
-    args = parser.parse_args(argv)
-    seed = args.seed + SPLIT_OFFSET[args.split]
-    sha, rows = generate_split(args.out, args.n, seed, args.workers)
-    stats = split_stats(args.out, sha, rows, seed)
+
+
+def write_split(
+    args: argparse.Namespace, seed: int, work: Callable[[tuple[int, int]], dict] = _work, profile: str = PROFILE
+) -> int:
+    """Generate (or resume) the split the arguments name, then print and optionally save its statistics."""
+    sha, rows = generate_split(args.out, args.n, seed, args.workers, work=work)
+    stats = split_stats(args.out, sha, rows, seed, profile=profile)
     print(json.dumps(stats, indent=2))
     if args.stats:
         args.stats.write_text(json.dumps(stats, indent=2) + "\n")
     print(f"sha256 {sha}  {args.out}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Generate a Sudoku-Extreme-like split (9x9, profile v1)")
+    add_split_arguments(parser, BASE_SEED)
+    args = parser.parse_args(argv)
+    return write_split(args, args.seed + SPLIT_OFFSET[args.split])
 
 
 if __name__ == "__main__":

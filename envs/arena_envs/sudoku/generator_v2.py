@@ -33,17 +33,14 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
-import os
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from arena_envs.sudoku import tdoku
-from arena_envs.sudoku.generator import _propose, _reduce, generate_split, split_stats
+from arena_envs.sudoku.generator import _propose, _reduce, add_split_arguments, write_split
 from arena_envs.sudoku.shape import SudokuShape
 
 PROFILE = "sudoku-extreme-synth-v2"
@@ -289,25 +286,12 @@ def _work_in(profile: str, args: tuple[int, int]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Generate a split of a tdoku-rated profile (default: 9x9 v2)")
     parser.add_argument("--profile", choices=sorted(PROFILES), default=PROFILE)
-    parser.add_argument("--split", choices=sorted(SPLIT_OFFSET), required=True)
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument(
-        "--seed", type=int, default=None, help="base seed (default: the profile's); the split adds its offset"
-    )
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--stats", type=Path, default=None, help="also write statistics as JSON here")
+    add_split_arguments(parser, default_seed=None)  # None: the profile's base seed
     args = parser.parse_args(argv)
     recipe = PROFILES[args.profile]
     seed = (recipe.base_seed if args.seed is None else args.seed) + SPLIT_OFFSET[args.split]
     work = _work if args.profile == PROFILE else functools.partial(_work_in, args.profile)
-    sha, rows = generate_split(args.out, args.n, seed, args.workers, work=work)
-    stats = split_stats(args.out, sha, rows, seed, profile=args.profile)
-    print(json.dumps(stats, indent=2))
-    if args.stats:
-        args.stats.write_text(json.dumps(stats, indent=2) + "\n")
-    print(f"sha256 {sha}  {args.out}")
-    return 0
+    return write_split(args, seed, work=work, profile=args.profile)
 
 
 if __name__ == "__main__":
