@@ -52,12 +52,9 @@ ARC_COLUMNS = ("pair_score_at_2", "all_pairs_at_2")  # ARC's official two-attemp
 MAZE_COLUMNS = ("exact_label_at_1",)  # the papers' convention beside ours (pass@1 accepts any shortest path)
 
 DEFAULT_TRACKS: tuple[Track, ...] = (
-    Track(
-        "arena/SudokuExtreme-v0",
-        "test",
-        options=(("data", "bundled-v2"),),  # pinned, so a later default version cannot move the track
-        title="Sudoku-Extreme (bundled test split sudoku-extreme-synth-v2, 1,000 puzzles)",
-    ),
+    # the default split (v1); it moves to sudoku-extreme-synth-v2 together with data=bundled, once v2's train split
+    # is bundled too, so that `arena eval` without options keeps producing submissions this track accepts
+    Track("arena/SudokuExtreme-v0", "test", title="Sudoku-Extreme (bundled test split, 1,000 puzzles)"),
     Track("arena/MazeHard-v0", "test", title="Maze-Hard (bundled test split, 1,000 mazes)", columns=MAZE_COLUMNS),
     Track(
         "arena/MazeHard-v0",

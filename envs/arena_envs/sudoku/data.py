@@ -43,8 +43,8 @@ BUNDLED: dict[str, dict[str, str]] = {
         "train": "sudoku_extreme_synth_v2_train.csv",
     },
 }
-# what ``data="bundled"`` loads: v1 until v2's train split is bundled too (its test split is, and the leaderboard's
-# Sudoku track names it with data="bundled-v2")
+# what ``data="bundled"`` loads: v1 until v2's train split is bundled too (then the default and the leaderboard's
+# Sudoku track move to v2 together)
 BUNDLED_VERSION = "sudoku-extreme-synth-v1"
 #: the ``data`` option's names for the bundled versions
 BUNDLED_OPTIONS = {
