@@ -68,8 +68,10 @@ def test_bad_csv_gets_a_clear_error(text, message):
 def test_missing_file_says_what_to_do(tmp_path):
     with pytest.raises(DataError, match="not found; pass the path"):
         make_puzzle_set("arena/SudokuExtreme-v0", data=str(tmp_path / "nope.csv"))
-    with pytest.raises(ConfigError, match="bundled split is 9x9"):
+    with pytest.raises(ConfigError, match=r"exists for 6x6, 9x9 boards; for size=4 use data=.generated."):
         make_puzzle_set("arena/SudokuExtreme-v0", size=4, data="bundled")
+    with pytest.raises(ConfigError, match=r"data='bundled-v2' exists for 9x9 boards"):
+        make_puzzle_set("arena/SudokuExtreme-v0", size=6, data="bundled-v2")
 
 
 @pytest.mark.parametrize("version", [V1, V2])

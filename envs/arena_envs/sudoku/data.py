@@ -42,16 +42,23 @@ BUNDLED: dict[str, dict[str, str]] = {
         "test": "sudoku_extreme_synth_v2_test.csv",
         "train": "sudoku_extreme_synth_v2_train.csv",
     },
+    # the CPU tier: hard 6x6 boards (2x3 boxes), profile sudoku6-synth-v1 of generator_v2
+    "sudoku6-synth-v1": {
+        "test": "sudoku6_synth_v1_test.csv",
+        "train": "sudoku6_synth_v1_train.csv",
+    },
 }
+BUNDLED_SIZE = {"sudoku-extreme-synth-v1": 9, "sudoku-extreme-synth-v2": 9, "sudoku6-synth-v1": 6}
 # what ``data="bundled"`` loads: v1 until v2's train split is bundled too (then the default and the leaderboard's
 # Sudoku track move to v2 together)
 BUNDLED_VERSION = "sudoku-extreme-synth-v1"
-#: the ``data`` option's names for the bundled versions
+#: the ``data`` option's names for the bundled 9x9 versions; on 6x6 boards ``bundled`` is sudoku6-synth-v1
 BUNDLED_OPTIONS = {
     "bundled": BUNDLED_VERSION,
     "bundled-v1": "sudoku-extreme-synth-v1",
     "bundled-v2": "sudoku-extreme-synth-v2",
 }
+BUNDLED_SMALL = {6: "sudoku6-synth-v1"}  # size -> what data="bundled" loads on small boards
 BUNDLED_FILES = BUNDLED[BUNDLED_VERSION]
 
 
@@ -289,10 +296,12 @@ def _load_set(
         raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")
     mode = data or ("bundled" if size == 9 else "generated")
     if mode in BUNDLED_OPTIONS:
-        if size != 9:
-            raise ConfigError(f"the bundled split is 9x9; for size={size} use data='generated'")
-        version = BUNDLED_OPTIONS[mode]
-        arrays, source, prefix = read_csv(bundled_path(split, version), limit=limit), version, version
+        version = BUNDLED_OPTIONS[mode] if size == 9 else BUNDLED_SMALL.get(size) if mode == "bundled" else None
+        if version is None:
+            sizes = ", ".join(f"{n}x{n}" for n in sorted({9, *BUNDLED_SMALL})) if mode == "bundled" else "9x9"
+            raise ConfigError(f"data={mode!r} exists for {sizes} boards; for size={size} use data='generated'")
+        arrays = read_csv(bundled_path(split, version), size=size, limit=limit)
+        source = prefix = version
     elif mode == "generated":
         if count < 1:
             raise ConfigError(f"count must be >= 1, got {count}")
