@@ -217,3 +217,30 @@ def test_hub_without_huggingface_hub_says_what_to_do(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_hub)
     with pytest.raises(DataError, match=r"needs the huggingface_hub package.*or download train\.csv/test\.csv"):
         make_puzzle_set("arena/SudokuExtreme-v0", data="hub")
+
+
+S6 = "sudoku6-synth-v1"
+
+
+@pytest.mark.parametrize("split", ["test", "train"])
+def test_the_6x6_cpu_tier_split_is_hard_unique_and_regenerates(split):
+    """The CPU tier's bundled 6x6 boards: checksum, unique solutions, tdoku's 6x6 ratings stored, harder than the
+    generated default (tdoku mean about 0.65), and sampled rows equal what the generator makes."""
+    from arena_envs.sudoku import generator_v2, tdoku
+
+    require_bundled(split, S6)
+    path = data.bundled_path(split, S6)
+    sums = dict(reversed(line.split()) for line in (path.parent / "SHA256SUMS").read_text().splitlines() if line)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name]
+    ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split, size=6, data="bundled")
+    assert ps.source == S6 and ps.puzzles[0].id == f"{S6}/{split}/000000"
+    q, a = ps.arrays.questions, ps.arrays.solutions
+    assert q.shape[1:] == (6, 6) and len({g.tobytes() for g in q}) == len(q)
+    assert all(count_solutions(g, 2, 2, 3) == 1 for g in q)
+    assert all(v.ok for v in ps.verify_batch(ps.puzzles, list(a.astype(np.int64))))
+    np.testing.assert_array_equal(tdoku.rating_batch(q, 2, 3), ps.arrays.ratings)
+    assert ps.arrays.ratings.mean() >= 1.8 and all(s == "arena-sudoku6-v1/hard" for s in ps.arrays.sources)
+    recipe = generator_v2.PROFILES[S6]
+    for i in (0, len(q) - 1):
+        g = generator_v2.generate(recipe.base_seed + generator_v2.SPLIT_OFFSET[split], i, recipe.search)
+        assert np.array_equal(g.question, q[i]) and np.array_equal(g.solution, a[i])
