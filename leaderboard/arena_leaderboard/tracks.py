@@ -55,6 +55,14 @@ DEFAULT_TRACKS: tuple[Track, ...] = (
     # the default split (v1); it moves to sudoku-extreme-synth-v2 together with data=bundled, once v2's train split
     # is bundled too, so that `arena eval` without options keeps producing submissions this track accepts
     Track("arena/SudokuExtreme-v0", "test", title="Sudoku-Extreme (bundled test split, 1,000 puzzles)"),
+    Track(
+        "arena/SudokuExtreme-v0",
+        "test",
+        options=(("size", 6), ("data", "bundled")),
+        name="sudoku6-test",
+        title="Sudoku 6x6, the CPU tier (bundled hard test split, 1,000 puzzles)",
+        seed_agents=("oracle", "budgeted:max_nodes=3", "greedy", "random", "copy"),
+    ),
     Track("arena/MazeHard-v0", "test", title="Maze-Hard (bundled test split, 1,000 mazes)", columns=MAZE_COLUMNS),
     Track(
         "arena/MazeHard-v0",

@@ -20,6 +20,8 @@ from arena_leaderboard.seed import seed_agents, shipped_entries
 from arena_leaderboard.submission import CLAIMABLE, AgentCard, Submission
 
 MAZE10 = "sha256:facf6bf15147a266736276bce95556a6f089d6f2368ab83f47618f550b1f0bc3"  # the bundled 10x10 test split
+SUDOKU6 = "sha256:b242ed49e586"  # the start of the bundled 6x6 test split's fingerprint (the CPU tier)
+CPU_TIERS = (MAZE10, SUDOKU6)
 SUDOKU = "arena/SudokuExtreme-v0"
 # the claimable metrics plus every other number a summary holds
 METRICS = (
@@ -40,10 +42,14 @@ METRICS = (
 
 
 def _run_id(store: ResultStore, env_id: str, agent_name: str, k: int) -> str:
+    """The seeding run of a baseline on the env's first track (not a CPU tier's)."""
     runs = [
         r
         for r in store.runs()
-        if r["env_id"] == env_id and r["k"] == k and (store.agent(r["agent_hash"]) or {})["name"] == agent_name
+        if r["env_id"] == env_id
+        and r["k"] == k
+        and (store.agent(r["agent_hash"]) or {})["name"] == agent_name
+        and not r["data_fingerprint"].startswith(CPU_TIERS)
     ]
     assert runs, (env_id, agent_name, k)
     return str(runs[-1]["run_id"])
@@ -66,7 +72,7 @@ def test_every_seeded_entry_reproduces_the_harness_numbers_exactly(seeded):
     """The harness's own summary (the runner, resumed from the seed store) equals the board's re-verified one."""
     entries = seeded.board.entries()
     seeds = sum(len(seed_agents(t)) for t in seeded.board.index.tracks)
-    assert seeds == 24 and len(entries) == seeds + len(shipped_entries())
+    assert seeds == 29 and len(entries) == seeds + len(shipped_entries())
     with ResultStore(seeded.runs_db) as store:
         for track in seeded.board.index.tracks:
             puzzle_set = seeded.board.index.puzzle_set(track)
@@ -86,7 +92,11 @@ def test_every_seeded_entry_reproduces_the_harness_numbers_exactly(seeded):
 @pytest.mark.slow
 def test_seeded_baselines_score_what_they_really_score(seeded):
     baselines = [e for e in seeded.board.entries() if e.summary["agent_kind"] == "baseline"]
-    by = {(e.env_id, e.summary["agent_name"]): e.summary for e in baselines if e.data_fingerprint != MAZE10}
+    by = {
+        (e.env_id, e.summary["agent_name"]): e.summary
+        for e in baselines
+        if not e.data_fingerprint.startswith(CPU_TIERS)
+    }
     for env_id in ("arena/SudokuExtreme-v0", "arena/MazeHard-v0", "arena/PPBench-v0"):
         assert by[(env_id, "oracle")]["pass_at_1"] == 1.0 and by[(env_id, "oracle")]["wrong"] == 0
         assert by[(env_id, "random")]["pass_at_1"] == 0.0
@@ -104,6 +114,10 @@ def test_seeded_baselines_score_what_they_really_score(seeded):
     assert maze10["oracle"]["pass_at_1"] == 1.0 and maze10["random"]["pass_at_1"] == 0.0
     assert 0.0 < maze10["budgeted"]["pass_at_1"] < 1.0
     assert maze10["oracle"]["exact_label_at_1"] == 1.0 and maze10["copy"]["exact_label_at_1"] == 0.0
+    # and the 6x6 Sudoku one (budget 3 nodes: 47.8% of its hard boards)
+    sudoku6 = {e.summary["agent_name"]: e.summary for e in baselines if e.data_fingerprint.startswith(SUDOKU6)}
+    assert sudoku6["oracle"]["pass_at_1"] == 1.0 and sudoku6["copy"]["pass_at_1"] == 0.0
+    assert sudoku6["budgeted"]["pass_at_1"] == pytest.approx(0.478) and sudoku6["budgeted"]["wrong"] == 0
 
 
 @pytest.mark.slow
