@@ -240,6 +240,9 @@ def test_the_6x6_cpu_tier_split_is_hard_unique_and_regenerates(split):
     assert all(v.ok for v in ps.verify_batch(ps.puzzles, list(a.astype(np.int64))))
     np.testing.assert_array_equal(tdoku.rating_batch(q, 2, 3), ps.arrays.ratings)
     assert ps.arrays.ratings.mean() >= 1.8 and all(s == "arena-sudoku6-v1/hard" for s in ps.arrays.sources)
+    if split == "train":  # no test board is a training board
+        test = make_puzzle_set("arena/SudokuExtreme-v0", split="test", size=6, data="bundled").arrays.questions
+        assert not {g.tobytes() for g in test} & {g.tobytes() for g in q}
     recipe = generator_v2.PROFILES[S6]
     for i in (0, len(q) - 1):
         g = generator_v2.generate(recipe.base_seed + generator_v2.SPLIT_OFFSET[split], i, recipe.search)
