@@ -55,7 +55,7 @@ class HardSearch:
 
     box_rows: int = 3
     box_cols: int = 3
-    hard_share: float = 0.78  # some hard puzzles rate 0-2 in their stored orientation, so this is above 0.75
+    hard_share: float = 0.80  # about 5% of hard puzzles rate 0-2 in their stored orientation: about 24% rated 0-2
     orientations: int = 3  # K: the objective averages tdoku's rating over K fixed transforms
     target_base: int = 40  # hard targets: base + Geometric(p) - 1 (most climbs end at max_steps instead)
     target_p: float = 1 / 25
