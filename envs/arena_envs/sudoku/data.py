@@ -48,7 +48,6 @@ BUNDLED: dict[str, dict[str, str]] = {
         "train": "sudoku6_synth_v1_train.csv",
     },
 }
-BUNDLED_SIZE = {"sudoku-extreme-synth-v1": 9, "sudoku-extreme-synth-v2": 9, "sudoku6-synth-v1": 6}
 # what ``data="bundled"`` loads: v1 until v2's train split is bundled too (then the default and the leaderboard's
 # Sudoku track move to v2 together)
 BUNDLED_VERSION = "sudoku-extreme-synth-v1"
@@ -59,7 +58,6 @@ BUNDLED_OPTIONS = {
     "bundled-v2": "sudoku-extreme-synth-v2",
 }
 BUNDLED_SMALL = {6: "sudoku6-synth-v1"}  # size -> what data="bundled" loads on small boards
-BUNDLED_FILES = BUNDLED[BUNDLED_VERSION]
 
 
 @dataclass(frozen=True)
@@ -296,8 +294,11 @@ def _load_set(
         raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")
     mode = data or ("bundled" if size == 9 else "generated")
     if mode in BUNDLED_OPTIONS:
-        version = BUNDLED_OPTIONS[mode] if size == 9 else BUNDLED_SMALL.get(size) if mode == "bundled" else None
-        if version is None:
+        if size == 9:
+            version = BUNDLED_OPTIONS[mode]
+        elif mode == "bundled" and size in BUNDLED_SMALL:
+            version = BUNDLED_SMALL[size]
+        else:
             sizes = ", ".join(f"{n}x{n}" for n in sorted({9, *BUNDLED_SMALL})) if mode == "bundled" else "9x9"
             raise ConfigError(f"data={mode!r} exists for {sizes} boards; for size={size} use data='generated'")
         arrays = read_csv(bundled_path(split, version), size=size, limit=limit)
