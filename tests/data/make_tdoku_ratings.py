@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from arena_envs.sudoku.data import BUNDLED, bundled_path, read_csv
+from arena_envs.sudoku.data import BUNDLED, bundled_path, grid_to_string, read_csv
 
 DRIVER = r"""
 #include <cstddef>
@@ -75,7 +75,7 @@ def main() -> None:
                 print(f"skipping {split}: not bundled yet")
                 continue
             arrays = read_csv(bundled_path(split, args.version))
-            questions = ["".join(str(v) if v else "." for v in q.ravel()) for q in arrays.questions]
+            questions = [grid_to_string(q) for q in arrays.questions]
             fixture[split] = rate(exe, questions)
     out = Path(__file__).parent / f"tdoku_ratings_{args.version.removeprefix('sudoku-extreme-').replace('-', '_')}.json"
     out.write_text(json.dumps(fixture) + "\n")

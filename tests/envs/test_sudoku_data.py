@@ -19,6 +19,12 @@ V1, V2 = "sudoku-extreme-synth-v1", "sudoku-extreme-synth-v2"
 OPTION = {V1: "bundled-v1", V2: "bundled-v2"}  # the data option that loads each version
 
 
+def assert_listed_checksum(path: Path) -> None:
+    """The file's sha256 is the one its folder's SHA256SUMS lists."""
+    sums = dict(line.split()[::-1] for line in (path.parent / "SHA256SUMS").read_text().splitlines() if line.strip())
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name]
+
+
 def require_bundled(split: str, version: str = data.BUNDLED_VERSION) -> None:
     """The train split is generated in a later step than the code (see the data README)."""
     if not data.bundled_path(split, version).exists():
@@ -81,10 +87,7 @@ def test_bundled_split_matches_its_checksum_and_statistics(split, version):
 
     require_bundled(split, version)
     path = data.bundled_path(split, version)
-    sums = dict(
-        reversed(line.split()) for line in (path.parent / "SHA256SUMS").read_text().splitlines() if line.strip()
-    )
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name]
+    assert_listed_checksum(path)
     ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split, data=OPTION[version])
     assert ps.source == version and ps.puzzles[0].id == f"{version}/{split}/000000"
     arr = ps.arrays
@@ -230,8 +233,7 @@ def test_the_6x6_cpu_tier_split_is_hard_unique_and_regenerates(split):
 
     require_bundled(split, S6)
     path = data.bundled_path(split, S6)
-    sums = dict(reversed(line.split()) for line in (path.parent / "SHA256SUMS").read_text().splitlines() if line)
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name]
+    assert_listed_checksum(path)
     ps = make_puzzle_set("arena/SudokuExtreme-v0", split=split, size=6, data="bundled")
     assert ps.source == S6 and ps.puzzles[0].id == f"{S6}/{split}/000000"
     q, a = ps.arrays.questions, ps.arrays.solutions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -83,9 +84,10 @@ def test_split_file_is_resumable_and_has_the_v2_sources(tmp_path, small_budget):
     partial = tmp_path / "s.csv.partial.jsonl"
     row1 = generator_v2._row(77, 1)
     partial.write_text(json.dumps(row1) + "\n" + '{"index": 2, "sour')  # killed while writing index 2
-    sha, rows = generator.generate_split(out, 3, 77, workers=1, progress=False, work=generator_v2._work)
+    work = functools.partial(generator_v2._work_in, generator_v2.PROFILE)  # what the command line passes
+    sha, rows = generator.generate_split(out, 3, 77, workers=1, progress=False, work=work)
     assert not partial.exists() and rows[1] == row1
-    sha2, _ = generator.generate_split(tmp_path / "t.csv", 3, 77, workers=1, progress=False, work=generator_v2._work)
+    sha2, _ = generator.generate_split(tmp_path / "t.csv", 3, 77, workers=1, progress=False, work=work)
     assert sha == sha2
     assert out.read_text().splitlines()[0] == "source,question,answer,rating"
     assert all(r["source"].startswith("arena-synth-v2/") for r in rows)

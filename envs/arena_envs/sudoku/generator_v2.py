@@ -276,10 +276,6 @@ def _row(seed: int, index: int, profile: str = PROFILE) -> dict:
     }
 
 
-def _work(args: tuple[int, int]) -> dict:
-    return _row(*args)
-
-
 def _work_in(profile: str, args: tuple[int, int]) -> dict:
     return _row(*args, profile=profile)
 
@@ -291,8 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     recipe = PROFILES[args.profile]
     seed = (recipe.base_seed if args.seed is None else args.seed) + SPLIT_OFFSET[args.split]
-    work = _work if args.profile == PROFILE else functools.partial(_work_in, args.profile)
-    return write_split(args, seed, work=work, profile=args.profile)
+    return write_split(args, seed, work=functools.partial(_work_in, args.profile), profile=args.profile)
 
 
 if __name__ == "__main__":
