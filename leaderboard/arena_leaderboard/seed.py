@@ -3,7 +3,7 @@ door as any submission.
 
 Each baseline is evaluated by the harness into a run store, exported with :func:`export_run` and submitted, so its
 entry is re-verified like everyone else's. The trained models' entries are submission files that ship in
-``entries/`` (made once by ``benchmarks/maze10.py`` from a committed checkpoint; the command of each is in
+``entries/`` (made once by ``benchmarks/entries.py`` from a committed checkpoint; the command of each is in
 ``checkpoints/README.md``): evaluating them again would take minutes, re-verifying them takes seconds. Every seed
 runs at its track's official k (``Track.k`` in ``tracks.py``, the single source: 1 for the pass@1 tracks, 2 for ARC,
 whose "ARC pass@2" column is the official two attempts), over the whole split. Seeding skips entries the board
