@@ -39,6 +39,8 @@ DATA_OPTIONS = (
     "shortest_max",
     "cells_min",
     "cells_max",
+    "hexagons_min",
+    "hexagons_max",
 )
 
 

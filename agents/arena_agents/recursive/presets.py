@@ -315,7 +315,9 @@ for _family, (_model, _trainer, _description) in _MAZE10_RECIPES.items():
             trainer=_trainer,
             hardware="cpu",
             description=f"{_description}, {_trainer['steps']:,} steps",
-            expected=f"see benchmarks/results/maze10.json (python benchmarks/entries.py --track maze10 --entry {_family})",
+            expected=(
+                f"see benchmarks/results/maze10.json (python benchmarks/entries.py --track maze10 --entry {_family})"
+            ),
         )
     )
 register_preset(

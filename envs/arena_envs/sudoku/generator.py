@@ -19,26 +19,25 @@ Command line (parallel across processes, resumable, writes the original CSV sche
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
 import json
-import multiprocessing as mp
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from arena_envs import splitgen
 from arena_envs.sudoku.shape import SudokuShape
 from arena_envs.sudoku.solver import _from_mask, _search, _to_mask, tables
 
 PROFILE = "sudoku-extreme-synth-v1"
 BASE_SEED = 20251122  # the bundled splits use BASE_SEED + SPLIT_OFFSET[split]
 SPLIT_OFFSET = {"train": 0, "test": 1}
+SUDOKU_COLUMNS = ("source", "question", "answer", "rating")  # the original CSV schema
 
 
 @dataclass(frozen=True)
@@ -254,18 +253,6 @@ def _work(args: tuple[int, int]) -> dict:
     return _row(*args)
 
 
-def _read_partial(path: Path) -> dict[int, dict]:
-    done: dict[int, dict] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by a kill; it is regenerated
-            done[int(row["index"])] = row
-    return done
-
-
 def generate_split(
     out: Path,
     n: int,
@@ -274,46 +261,9 @@ def generate_split(
     progress: bool = True,
     work: Callable[[tuple[int, int]], dict] = _work,
 ) -> tuple[str, list[dict]]:
-    """Write ``out`` (CSV ``source,question,answer,rating``) atomically; return (sha256, rows).
-
-    ``work((seed, index))`` makes one row (a picklable module-level function: v1's by default). Finished puzzles
-    are appended to ``out.partial.jsonl`` as they complete, so a killed run resumes.
-    """
-    partial = out.with_name(out.name + ".partial.jsonl")
-    done = _read_partial(partial)
-    todo = [(seed, i) for i in range(n) if i not in done]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.time()
-    with partial.open("a") as fh:
-        results: Iterator[dict]
-        if workers > 1 and todo:
-            pool = mp.get_context("spawn").Pool(workers)
-            results = pool.imap_unordered(work, todo, chunksize=1)
-        else:
-            pool = None
-            results = map(work, todo)
-        try:
-            for k, row in enumerate(results, 1):
-                done[row["index"]] = row
-                fh.write(json.dumps(row) + "\n")
-                fh.flush()
-                if progress and (k % 25 == 0 or k == len(todo)):
-                    rate = k / max(time.time() - t0, 1e-9)
-                    print(f"{len(done)}/{n} puzzles ({rate:.2f}/s)", file=sys.stderr, flush=True)
-        finally:
-            if pool is not None:
-                pool.close()
-                pool.join()
-    rows = [done[i] for i in range(n)]
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["source", "question", "answer", "rating"])
-        for r in rows:
-            writer.writerow([r["source"], r["question"], r["answer"], r["rating"]])
-    os.replace(tmp, out)
-    partial.unlink(missing_ok=True)
-    return hashlib.sha256(out.read_bytes()).hexdigest(), rows
+    """Write ``out`` in the original CSV schema (``source,question,answer,rating``) atomically, resumable (see
+    :mod:`arena_envs.splitgen`); return (sha256, rows). ``work((seed, index))`` makes one row: v1's by default."""
+    return splitgen.generate_split(out, n, seed, work, SUDOKU_COLUMNS, workers, progress)
 
 
 def split_stats(out: Path, sha: str, rows: list[dict], seed: int, profile: str = PROFILE) -> dict:
