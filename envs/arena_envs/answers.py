@@ -77,7 +77,13 @@ def cell_name(row: int, col: int) -> str:
 
 # --- answers written as text: the JSON object the LLM agents' prompts ask for -------------------------------------
 
-ANSWER_KINDS: dict[str, str] = {"sudoku": "grid", "maze": "grid", "arc": "grids", "ppbench": "moves"}
+ANSWER_KINDS: dict[str, str] = {
+    "sudoku": "grid",
+    "maze": "grid",
+    "arc": "grids",
+    "ppbench": "moves",
+    "snowflake": "grid",  # one row of 6 digits per hexagon
+}
 """How each family answers: one ``grid`` (a list of rows), ARC's list of ``grids`` (one per test input), or
 PPBench's list of ``moves`` (pzpr move strings)."""
 ANSWER_FIELDS: dict[str, str] = {"grid": "grid", "moves": "moves", "grids": "grids"}

@@ -161,7 +161,14 @@ def test_an_arc_abstention_is_an_abstention(tasks):
     assert rows[0][0].abstained and rows[0][0].error is None and rows[0][0].cost.requests == 1
 
 
-ENVS = ["arena/SudokuExtreme-v0", "arena/MazeHard-v0", "arena/ARC-AGI-1-v0", "arena/ARC-AGI-2-v0", "arena/PPBench-v0"]
+ENVS = [
+    "arena/SudokuExtreme-v0",
+    "arena/MazeHard-v0",
+    "arena/ARC-AGI-1-v0",
+    "arena/ARC-AGI-2-v0",
+    "arena/PPBench-v0",
+    "arena/SnowflakeSudoku-v0",
+]
 
 
 @pytest.mark.slow
@@ -200,3 +207,26 @@ def test_llm_test_with_other_output_modes_and_strategies(options, tmp_path):
             assert not verdict.reason.startswith("malformed"), verdict.reason
             assert isinstance(row[0].answer, list) == (puzzle_set is arc)
             assert np.asarray(row[0].answer[0] if puzzle_set is arc else row[0].answer).ndim == 2
+
+
+def test_snowflake_prompt_schema_and_rule_check_speak_in_hexagons():
+    """A board that is not a grid: the prompt lists every hexagon and meeting point, the answer schema is one row
+    of 6 digits per hexagon, and the rule-check tool names the broken group; the right rows verify."""
+    from arena_agents.llm.agent import LLMAgent as Agent
+    from arena_agents.llm.prompts import family_prompt
+
+    ps = make_puzzle_set("arena/SnowflakeSudoku-v0")
+    p = next(q for q in ps.puzzles if q.meta["hexagons"] == 7)
+    text = user_prompt(p, tool=True, confidence=False)
+    assert text.count("\nhexagon ") == 7 and text.count("\nmeeting point ") == 6
+    assert "7 rows, one per hexagon" in text
+    schema = Agent._answer_model(p).model_json_schema()
+    assert '"minItems": 6' in json.dumps(schema) and '"maxItems": 7' in json.dumps(schema)
+    label = ps.label(p).reshape(7, 6)
+    assert ps.verify(p, label.tolist()).ok
+    clash = np.asarray(p.grid).reshape(7, 6).copy()
+    h = next(h for h in range(7) if (clash[h] == 0).any() and (clash[h] != 0).any())  # a blank and a given
+    blank, given = int(np.flatnonzero(clash[h] == 0)[0]), int(np.flatnonzero(clash[h])[0])
+    clash[h, blank] = clash[h, given]  # a digit its own hexagon already holds
+    said = family_prompt(p).rule_check(p, clash.tolist())
+    assert said.startswith("1 rule(s) broken") and f"hexagon {h + 1} has digit {clash[h, given]} 2 times" in said

@@ -224,7 +224,7 @@ class LLMAgent:
             return MovesAnswer
         if family_prompt(puzzle).answer_kind == "grids":
             return grids_model(int(puzzle.meta.get("n_tests", 1)))
-        rows, cols = puzzle.grid.shape
+        rows, cols = family_prompt(puzzle).answer_shape(puzzle)
         return answer_model(rows, cols, family_prompt(puzzle).values(puzzle))
 
     def _output_spec(self, puzzle: Puzzle) -> Any:
@@ -261,7 +261,7 @@ class LLMAgent:
         return TestModel(call_tools=[], custom_output_text=json.dumps(answer))
 
     def _pydantic_agent(self, puzzle: Puzzle) -> PydanticAgent[Puzzle, GridAnswer]:
-        size = puzzle.grid.shape
+        size = family_prompt(puzzle).answer_shape(puzzle)
         agent: PydanticAgent[Puzzle, GridAnswer] = PydanticAgent(
             self._model_for(puzzle),
             output_type=self._output_spec(puzzle),

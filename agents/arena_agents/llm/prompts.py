@@ -31,6 +31,13 @@ class FamilyPrompt:
     answer_kind: str = "grid"  # ANSWER_KINDS: "grid" (a list of rows) | "moves" (move strings) | "grids" (ARC)
     example: Callable[[Puzzle], dict[str, Any]] | None = None  # llm:test's reply: well formed, from the board only
     board_heading: str = "Board (row and column numbers start at 1):"
+    # the (rows, columns) of a "grid" answer; None: the puzzle's grid shape (Snowflake: one row of 6 per hexagon)
+    grid_shape: Callable[[Puzzle], tuple[int, int]] | None = None
+
+    def answer_shape(self, puzzle: Puzzle) -> tuple[int, ...]:
+        if self.grid_shape is not None:
+            return self.grid_shape(puzzle)
+        return tuple(int(v) for v in puzzle.grid.shape)
 
 
 def _sudoku_rules(p: Puzzle) -> str:
@@ -133,6 +140,41 @@ def _ppbench_check(p: Puzzle, moves: list) -> str:
     return f"not solved yet: {verdict.reason} (rules broken: {broken}; rules not yet met: {len(state['unfinished'])})"
 
 
+def _snowflake_rules(p: Puzzle) -> str:
+    n = int(p.meta["hexagons"])
+    return (
+        f"This is a Snowflake Sudoku: {n} hexagons, each cut into 6 triangles (t1 to t6, counter-clockwise from the "
+        "east). Fill every empty triangle ('.') with a digit from 1 to 6 so that each hexagon holds every digit "
+        "exactly once, and each meeting point (a corner where 3 hexagons meet, touched by 6 triangles, listed "
+        "below) holds every digit exactly once too. Digits already on the board (the givens) must stay as they are."
+    )
+
+
+def _snowflake_board(p: Puzzle) -> str:
+    from arena_envs.snowflake.render import render_board
+
+    return render_board(p.grid)
+
+
+def _snowflake_format(p: Puzzle) -> str:
+    n = int(p.meta["hexagons"])
+    return (
+        f"`grid`: the solved board as {n} rows, one per hexagon in the order listed, each the 6 digits of its "
+        "triangles t1 to t6."
+    )
+
+
+def _snowflake_check(p: Puzzle, grid: list[list[int]]) -> str:
+    from arena_envs.snowflake.verifier import check_partial
+
+    return check_partial(np.asarray(p.grid), grid)
+
+
+def _snowflake_example(p: Puzzle) -> dict[str, Any]:
+    g = np.asarray(p.grid)
+    return {"grid": np.where(g == 0, 1, g).reshape(-1, 6).tolist()}  # the givens kept, every blank a 1
+
+
 def _arc_rules(p: Puzzle) -> str:
     n = int(p.meta.get("n_tests", 1))
     return (
@@ -197,6 +239,16 @@ def _sudoku_example(p: Puzzle) -> dict[str, Any]:
 
 
 FAMILIES: dict[str, FamilyPrompt] = {
+    "snowflake": FamilyPrompt(
+        _snowflake_rules,
+        _snowflake_board,
+        _snowflake_format,
+        _snowflake_check,
+        lambda p: (1, 2, 3, 4, 5, 6),
+        example=_snowflake_example,
+        board_heading="Board (hexagons, then meeting points; cell names h<hexagon>t<triangle>):",
+        grid_shape=lambda p: (int(p.meta["hexagons"]), 6),
+    ),
     "sudoku": FamilyPrompt(
         _sudoku_rules, _sudoku_board, _sudoku_format, _sudoku_check, _sudoku_values, example=_sudoku_example
     ),

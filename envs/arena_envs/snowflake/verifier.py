@@ -112,3 +112,26 @@ def verify_batch(puzzles: Sequence[np.ndarray], answers: Sequence[Any]) -> list[
             if good:
                 verdicts[i] = SOLVED
     return [v if v is not None else verify(puzzles[i], answers[i]) for i, v in enumerate(verdicts)]
+
+
+def check_partial(puzzle: np.ndarray, answer: Any, board: Snowflake | None = None) -> str:
+    """The rules an unfinished answer (0 = still empty) already breaks, in words, for a rule-check tool. It says
+    only what the rules say and never consults a solution."""
+    board = board or board_of(puzzle)
+    puzzle = np.asarray(puzzle).ravel()
+    cells, problem = coerce_cells(answer, board)
+    if cells is None:
+        return f"malformed answer: {problem}"
+    problems = [
+        f"given at {board.cell_name(int(c))} changed from {puzzle[c]} to {cells[c]}"
+        for c in np.flatnonzero((puzzle != 0) & (cells != puzzle))
+    ]
+    for g, members in enumerate(board.groups):
+        counts = np.bincount(cells[members], minlength=DIGITS + 1)
+        repeated = np.flatnonzero(counts[1:] > 1) + 1
+        problems += [f"{board.group_name(g)} has digit {d} {counts[d]} times" for d in repeated]
+    empty = int((cells == 0).sum())
+    status = f"{empty} cell(s) still empty" if empty else "every cell is filled"
+    if problems:
+        return f"{len(problems)} rule(s) broken: " + "; ".join(problems) + f". {status}."
+    return f"no rule broken so far; {status}."
