@@ -90,6 +90,12 @@ DEFAULT_TRACKS: tuple[Track, ...] = (
         columns=ARC_COLUMNS,
     ),
     Track("arena/PPBench-v0", "test", title="Pencil Puzzle Bench (golden set, 300 puzzles, 20 varieties)"),
+    Track(
+        "arena/SnowflakeSudoku-v0",
+        "test",
+        title="Snowflake Sudoku (bundled test split, 1,000 puzzles of 4-8 hexagons)",
+        seed_agents=("oracle", "budgeted:max_nodes=30", "greedy", "random", "copy"),
+    ),
 )
 
 

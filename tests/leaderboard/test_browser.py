@@ -59,7 +59,7 @@ def test_the_browser_shows_the_seeded_agents_in_order_and_lays_out_the_plots(sit
     passk = [sum(e["summary"]["k"] > 1 for e in es) for es in entries]
     risk = [sum(bool(e["curves"].get("risk_coverage")) for e in es) for es in entries]
     with_marks = sum(2 * bool(es) + bool(p) + bool(r) for es, p, r in zip(entries, passk, risk))
-    assert check["plots"] == 28 and check["plots_with_marks"] == with_marks
+    assert check["plots"] == 32 and check["plots_with_marks"] == with_marks
     assert check["marks_laid_out"] == sum(2 * len(es) for es in entries) + sum(passk) + sum(risk)
 
 

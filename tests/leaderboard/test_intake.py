@@ -72,7 +72,7 @@ def test_every_seeded_entry_reproduces_the_harness_numbers_exactly(seeded):
     """The harness's own summary (the runner, resumed from the seed store) equals the board's re-verified one."""
     entries = seeded.board.entries()
     seeds = sum(len(seed_agents(t)) for t in seeded.board.index.tracks)
-    assert seeds == 29 and len(entries) == seeds + len(shipped_entries())
+    assert seeds == 34 and len(entries) == seeds + len(shipped_entries())
     with ResultStore(seeded.runs_db) as store:
         for track in seeded.board.index.tracks:
             puzzle_set = seeded.board.index.puzzle_set(track)

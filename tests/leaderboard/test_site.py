@@ -100,7 +100,7 @@ def test_html_has_a_table_and_four_plots_per_track(site):
     page = site["html"].read_text()
     parser = _Tables()
     parser.feed(page)
-    assert len(parser.tables) == 7
+    assert len(parser.tables) == 8
     head, *rows = parser.tables["t-sudokuextreme-test"]
     assert head[:8] == ["#", "agent", "kind", "params", "k", "puzzles", "pass@1", "pass@k"]
     assert rows[0][1] == "oracle" and rows[0][6] == "1.000" and rows[0][head.index("wrong / answered")] == "0 / 1,000"
@@ -108,9 +108,9 @@ def test_html_has_a_table_and_four_plots_per_track(site):
     assert rows[1][1] == "budgeted:max_nodes=8,seed=0" and rows[1][4] == "1"
     arc_head = parser.tables["t-arc-agi-1-evaluation"][0]
     assert "ARC pass@2 (per test pair)" in arc_head
-    assert page.count('<svg class="plot') == 28
+    assert page.count('<svg class="plot') == 32
     for kind in ("plot-params", "plot-cost", "plot-passk", "plot-risk"):
-        assert page.count(f"plot {kind}") == 7
+        assert page.count(f"plot {kind}") == 8
     # no external resource of any kind: the page must open from file:// with no network
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
 
@@ -147,7 +147,7 @@ def test_every_plot_has_a_title_a_legend_of_kinds_and_a_clean_layout(site):
     page = site["html"].read_text()
     data = {t["slug"]: t for t in json.loads(site["json"].read_text())["tracks"]}
     svgs = re.findall(r"<svg class=\"plot .*?</svg>", page, re.S)
-    assert len(svgs) == 4 * len(data) == 28
+    assert len(svgs) == 4 * len(data) == 32
     for svg in svgs:
         boxes = assert_clean_layout(svg)  # no two texts overlap, everything inside the viewBox
         assert [c for c, _, _ in boxes].count("title") == 1 and [c for c, _, _ in boxes].count("label") == 2

@@ -42,7 +42,8 @@ from torch import nn
 @dataclass(frozen=True)
 class LDTConfig:
     channels: int = 9  # C: Sudoku digits, or Maze's 5 (wall, free, start, goal, path)
-    grid: int = 9  # n: the grid is n x n, S = n * n cells
+    grid: int = 9  # n: the grid is n x n, S = n * n cells (rows, with ``cols``)
+    cols: int = 0  # columns when the grid is not square (Snowflake: 6 triangles per hexagon row); 0 = grid
     dim: int = 128  # D (Maze runs: 192 unless set)
     layers: int = 4  # pre-norm blocks in the backbone
     heads: int = 4  # attention heads
@@ -66,12 +67,18 @@ class LDTConfig:
             raise ValueError(f"positions must be learned or rope2d, got {self.positions!r}")
         if self.positions == "rope2d" and (self.dim // self.heads) % 4:
             raise ValueError("rope2d needs a head dim divisible by 4 (half per axis, in pairs)")
+        if self.positions == "rope2d" and self.cols not in (0, self.grid):
+            raise ValueError("rope2d needs a square grid (cols 0 or equal to grid)")
         if min(self.channels, self.grid, self.layers, self.loops) < 1:
             raise ValueError("channels, grid, layers and loops must be >= 1")
 
     @property
+    def width(self) -> int:
+        return self.cols or self.grid
+
+    @property
     def cells(self) -> int:
-        return self.grid * self.grid
+        return self.grid * self.width
 
 
 def rope2d_tables(grid: int, head_dim: int, base: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -137,7 +144,7 @@ class LDT(nn.Module):
         self.input_proj = nn.Linear(c.channels, c.dim)
         if c.positions == "learned":
             self.row_embed = nn.Parameter(torch.randn(c.grid, c.dim))
-            self.col_embed = nn.Parameter(torch.randn(c.grid, c.dim))
+            self.col_embed = nn.Parameter(torch.randn(c.width, c.dim))
         else:
             cos, sin = rope2d_tables(c.grid, c.dim // c.heads, c.rope_base)
             self.register_buffer("rope_cos", cos, persistent=False)
@@ -158,8 +165,7 @@ class LDT(nn.Module):
     def _positions(self) -> torch.Tensor | int:
         if self.config.positions != "learned":
             return 0
-        n = self.config.grid
-        return (self.row_embed[:, None, :] + self.col_embed[None, :, :]).reshape(n * n, -1)  # [S, D]
+        return (self.row_embed[:, None, :] + self.col_embed[None, :, :]).reshape(self.config.cells, -1)  # [S, D]
 
     def backbone(self, h: torch.Tensor) -> torch.Tensor:
         """[B, S, D] -> [B, S + 1, D]: the residual stream after the blocks, the CLS token last."""

@@ -31,7 +31,7 @@ from arena_agents.recursive.ldt import LDT, LDTConfig, branch, deduce
 from arena_envs.config import ConfigError, build_config
 from arena_envs.protocol import Candidate, Cost, Puzzle, seed_int
 
-EVAL_DROPOUT = {"sudoku": 0.05, "maze": 0.0}  # the published solvers' settings
+EVAL_DROPOUT = {"sudoku": 0.05, "maze": 0.0, "snowflake": 0.05}  # the published solvers' settings
 
 
 def load_ldt(path: str, device: torch.device) -> tuple[LDT, LatticeCodec, dict, str]:
@@ -107,7 +107,11 @@ class LatticeSolver:
         self.cell_perms = torch.from_numpy(codec.cell_permutations()).to(device)  # [G, S]
 
     def _check(self, puzzle: Puzzle) -> None:
-        if puzzle.family != self.codec.family or tuple(puzzle.grid.shape) != tuple(self.codec.grid_shape):
+        try:
+            fits = puzzle.family == self.codec.family and self.codec.fit(puzzle.grid) is not None
+        except ValueError:
+            fits = False
+        if not fits:
             raise ConfigError(
                 f"this checkpoint was trained on {self.codec.family} {self.codec.grid_shape}; puzzle {puzzle.id} "
                 f"is {puzzle.family} {tuple(puzzle.grid.shape)}"
@@ -122,7 +126,7 @@ class LatticeSolver:
         seed = seed_int(c.seed, "ldt", puzzle.id, sample)
         gen = torch.Generator(device=self.device).manual_seed(seed)
         started = time.perf_counter()
-        grid = puzzle.grid[None]
+        grid = self.codec.fit(puzzle.grid)[None]
         start = torch.from_numpy(self.codec.initial(grid)).to(self.device).expand(c.chains, -1, -1).clone()
         givens = torch.from_numpy(self.codec.givens(grid)).to(self.device).expand(c.chains, -1)
         lattice = start.clone()
@@ -138,9 +142,10 @@ class LatticeSolver:
                 )
                 if solved.any():
                     chain = int(torch.nonzero(solved)[0])
-                    answer = self.codec.decode(lattice[chain : chain + 1].cpu().numpy())[0]
+                    decoded = self.codec.decode(lattice[chain : chain + 1].cpu().numpy())[0]
+                    answer = self.codec.answer(decoded, puzzle.grid)
                     extras = {"chains": c.chains, "rounds": rounds, "restarts": restarts, "solved_chain": chain}
-                    return Candidate(answer.astype(puzzle.grid.dtype), cost=self._cost(rounds, started), extras=extras)
+                    return Candidate(answer, cost=self._cost(rounds, started), extras=extras)
                 restarts += int(conflict.sum())
                 lattice = torch.where(conflict[:, None, None], start, lattice)
                 lattice = branch(lattice, value, ~conflict, self.model.config.branch_temperature, gen)

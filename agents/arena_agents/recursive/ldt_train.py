@@ -42,7 +42,7 @@ from torch import nn
 from arena_agents.recursive import checkpoint as ckpt
 from arena_agents.recursive.agent import resolve_device
 from arena_agents.recursive.agent_config import LDTAgentConfig
-from arena_agents.recursive.lattice import LatticeCodec, lattice_codec_for
+from arena_agents.recursive.lattice import LatticeCodec, codec_shape, lattice_codec_for
 from arena_agents.recursive.ldt import LDT, LDTConfig, branch, deduce, training_targets
 from arena_agents.recursive.ldt_agent import LatticeSolver, call_under_symmetry, random_symmetries
 from arena_agents.recursive.optim import lr_factor
@@ -76,6 +76,19 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "unsat_fraction": 0.0,
             "hint_fraction": 0.0,
             "max_solutions": 256,
+        },
+    },
+    # the LDT paper's Snowflake run (experiments/snowflake of lcrh/lattice-deduction-transformers): Sudoku's model
+    # and sample mix (20% puzzles as given, 55% with extra hints, 25% with deliberate errors), 1,000 steps
+    "snowflake": {
+        "model": {"dim": 128, "positions": "learned", "keep_threshold": 0.10, "conflict_threshold": 0.6},
+        "train": {
+            "global_batch": 512,
+            "steps": 1000,
+            "pool_mult": 1.0,
+            "unsat_fraction": 0.25,
+            "hint_fraction": 0.55,
+            "max_solutions": 1,
         },
     },
 }
@@ -190,14 +203,16 @@ def make_sample(
         if codec.family == "maze" and rng.random() < 0.5:  # start and goal swapped: the same shortest paths
             q, a = (np.where(g == START, GOAL, np.where(g == GOAL, START, g)).astype(g.dtype) for g in (q, a))
     grid, solvable = q.copy(), True
-    blanks = np.flatnonzero(q.reshape(-1) == 0) if codec.family == "sudoku" else np.zeros(0, dtype=np.int64)
+    # hints and deliberate errors where the puzzle has digits to give (Sudoku, Snowflake); a maze has none
+    blanks = np.flatnonzero(q.reshape(-1) == 0) if codec.family != "maze" else np.zeros(0, dtype=np.int64)
+    digits = getattr(codec, "digits", codec.channels)
     u = rng.random()
     flat, truth = grid.reshape(-1), a.reshape(-1)
     if blanks.size and u < config.unsat_fraction:
         filled = rng.choice(blanks, max(1, int(rng.uniform(0.1, 1.0) * blanks.size)), replace=False)
         flat[filled] = truth[filled]
         wrong = rng.choice(filled, max(1, int(rng.uniform(0.01, 0.3) * filled.size)), replace=False)
-        flat[wrong] = (truth[wrong] - 1 + rng.integers(1, codec.channels, wrong.size)) % codec.channels + 1
+        flat[wrong] = (truth[wrong] - 1 + rng.integers(1, digits, wrong.size)) % digits + 1
         solvable = False
     elif blanks.size and u < config.unsat_fraction + config.hint_fraction:
         filled = rng.choice(blanks, int(rng.random() * blanks.size), replace=False)
@@ -263,12 +278,14 @@ class LDTTrainer:
         puzzles = list(train_set.puzzles)
         if not puzzles:
             raise ConfigError(f"{config.env} split {config.train_split!r} has no puzzles to train on")
-        self.codec = lattice_codec_for(puzzles[0].family, tuple(puzzles[0].grid.shape))
+        self.codec = lattice_codec_for(puzzles[0].family, codec_shape(puzzles))
         self.config = c = config.resolved(self.codec.family)
-        self.questions = np.stack([p.grid for p in puzzles])
-        self.answers = np.stack([train_set.label(p) for p in puzzles])
+        self.questions = np.stack([self.codec.fit(p.grid) for p in puzzles])
+        self.answers = np.stack([self.codec.fit(train_set.label(p)) for p in puzzles])
         preset = PRESETS.get(self.codec.family, PRESETS["sudoku"])["model"]
-        options = {"channels": self.codec.channels, "grid": self.codec.grid_shape[0], **preset, **c.model_options}
+        rows, cols = self.codec.grid_shape
+        shape = {"grid": rows, **({"cols": cols} if cols != rows else {})}
+        options = {"channels": self.codec.channels, **shape, **preset, **c.model_options}
         self.model_config = build_config(LDTConfig, options, what="model 'ldt'")
         torch.manual_seed(c.seed)
         self.model = LDT(self.model_config).to(self.device)

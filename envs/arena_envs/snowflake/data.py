@@ -220,8 +220,14 @@ def load_set(
     hexagons_max: int | None = None,
 ) -> SnowflakeSet:
     """``data``: ``bundled`` (the default: 1,000 test / 1,000 train puzzles, n = 4..8), ``generated`` (``count``
-    puzzles from ``seed``) or the path of a CSV in the same schema. The band then keeps the puzzles of
-    ``hexagons_min``..``hexagons_max`` hexagons; with no band the loaded set is returned as it is."""
+    puzzles from ``seed``, with n drawn from the band ``hexagons_min``..``hexagons_max``, default 4..8) or the path
+    of a CSV in the same schema. For files the band keeps the puzzles of ``hexagons_min``..``hexagons_max``
+    hexagons; with no band the loaded set is returned as it is."""
+    if (data or "bundled") == "generated":
+        lo, hi = hexagons_min or HEXAGONS[0], hexagons_max or max(HEXAGONS[1], hexagons_min or 0)
+        if not 1 <= lo <= hi <= MAX_HEXAGONS:
+            raise ConfigError(f"generated boards have 1..{MAX_HEXAGONS} hexagons; got the band {lo}..{hi}")
+        return _load_set(env_id, split, data, seed, count, limit, None, (lo, hi))
     full = _load_set(env_id, split, data, seed, count, limit, file_version(data))
     return _banded(full, (hexagons_min, hexagons_max))
 
@@ -251,6 +257,7 @@ def _load_set(
     count: int,
     limit: int | None,
     file_stamp: tuple[int, int] | None,  # only part of the cache key: a changed file is read again
+    hexagons: tuple[int, int] = HEXAGONS,  # generated boards' sizes
 ) -> SnowflakeSet:
     if split not in SPLIT_SEED_OFFSET:
         raise ConfigError(f"unknown split {split!r}; choose one of {sorted(SPLIT_SEED_OFFSET)}")
@@ -261,8 +268,10 @@ def _load_set(
         if count < 1:
             raise ConfigError(f"count must be >= 1, got {count}")
         n = count if limit is None else min(count, limit)
-        rows = generated_rows(seed * 10 + SPLIT_SEED_OFFSET[split], n)
-        source, prefix = f"generated:snowflake:seed={seed}:count={n}", f"snowflake-gen-s{seed}"
+        rows = generated_rows(seed * 10 + SPLIT_SEED_OFFSET[split], n, hexagons)
+        sizes = "" if hexagons == HEXAGONS else f":hexagons={hexagons[0]}..{hexagons[1]}"
+        tag = "" if hexagons == HEXAGONS else f"-n{hexagons[0]}to{hexagons[1]}"
+        source, prefix = f"generated:snowflake:seed={seed}:count={n}{sizes}", f"snowflake-gen-s{seed}{tag}"
     elif mode == "hub":
         raise ConfigError(
             "Snowflake Sudoku has no hub copy here; use data='bundled', 'generated' or the path of a CSV "
