@@ -260,6 +260,12 @@ class SnowflakeLattice:
         cells = np.where(single, np.where(value == self.digits, -1, value + 1), 0)
         return cells.reshape(lat.shape[0], *self.grid_shape).astype(np.int8)
 
+    def extra_groups(self) -> tuple[tuple[int, ...], ...]:
+        """The meeting points of the largest board (its hexagons are the layout's rows): the model's ``groups``."""
+        from arena_envs.snowflake.topology import snowflake
+
+        return tuple(tuple(int(c) for c in g) for g in snowflake(self.hexagons).groups[self.hexagons :])
+
     def random_transform(self, rng: np.random.Generator) -> DigitRelabel:
         return DigitRelabel(np.concatenate([[0], rng.permutation(6) + 1]))
 

@@ -14,7 +14,10 @@ take. One *model call* reads the lattice and loops a shared transformer 16 times
         conf_l = W_conf out[:, S]  [B]   "this lattice has no solution" logit, read on the CLS token
 
 Positions: learned row and column embeddings added to the backbone's input (Sudoku, D = 128), or 2-D RoPE in
-attention, half of each head's dims rotating by row and half by column (Maze, D = 192). Blocks: pre-norm
+attention, half of each head's dims rotating by row and half by column (Maze, D = 192). A board whose groups are
+not its rows and columns (Snowflake: hexagon rows of 6 triangles, plus the meeting points) lists the other groups
+in ``groups``; each gets a learned embedding too, added to the position of every cell in it, so cells that share a
+group share a vector, as the cells of a Sudoku row share the row's. Blocks: pre-norm
 LayerNorm, 4-head attention with biases, FFN 4x GELU, dropout 0.1 (attention weights, after attention, after
 the FFN). Parameters: 799,635 for 9x9 Sudoku, 1,783,499 for 30x30 Maze (tested).
 
@@ -44,6 +47,8 @@ class LDTConfig:
     channels: int = 9  # C: Sudoku digits, or Maze's 5 (wall, free, start, goal, path)
     grid: int = 9  # n: the grid is n x n, S = n * n cells (rows, with ``cols``)
     cols: int = 0  # columns when the grid is not square (Snowflake: 6 triangles per hexagon row); 0 = grid
+    # cell indices of the board's groups beyond its rows (Snowflake's meeting points): one learned embedding each
+    groups: tuple[tuple[int, ...], ...] = ()
     dim: int = 128  # D (Maze runs: 192 unless set)
     layers: int = 4  # pre-norm blocks in the backbone
     heads: int = 4  # attention heads
@@ -71,6 +76,11 @@ class LDTConfig:
             raise ValueError("rope2d needs a square grid (cols 0 or equal to grid)")
         if min(self.channels, self.grid, self.layers, self.loops) < 1:
             raise ValueError("channels, grid, layers and loops must be >= 1")
+        object.__setattr__(self, "groups", tuple(tuple(int(c) for c in g) for g in self.groups))  # JSON gives lists
+        if self.groups and self.positions != "learned":
+            raise ValueError("groups are learned position embeddings: they need positions='learned'")
+        if any(not 0 <= c < self.cells for g in self.groups for c in g):
+            raise ValueError(f"a group names a cell outside the {self.cells} cells")
 
     @property
     def width(self) -> int:
@@ -145,6 +155,12 @@ class LDT(nn.Module):
         if c.positions == "learned":
             self.row_embed = nn.Parameter(torch.randn(c.grid, c.dim))
             self.col_embed = nn.Parameter(torch.randn(c.width, c.dim))
+            if c.groups:  # membership [S, G]: which extra groups each cell is in
+                member = torch.zeros(c.cells, len(c.groups))
+                for g, cells in enumerate(c.groups):
+                    member[list(cells), g] = 1.0
+                self.register_buffer("group_member", member, persistent=False)
+                self.group_embed = nn.Parameter(torch.randn(len(c.groups), c.dim))
         else:
             cos, sin = rope2d_tables(c.grid, c.dim // c.heads, c.rope_base)
             self.register_buffer("rope_cos", cos, persistent=False)
@@ -165,7 +181,10 @@ class LDT(nn.Module):
     def _positions(self) -> torch.Tensor | int:
         if self.config.positions != "learned":
             return 0
-        return (self.row_embed[:, None, :] + self.col_embed[None, :, :]).reshape(self.config.cells, -1)  # [S, D]
+        pos = (self.row_embed[:, None, :] + self.col_embed[None, :, :]).reshape(self.config.cells, -1)  # [S, D]
+        if self.config.groups:
+            pos = pos + self.group_member @ self.group_embed
+        return pos
 
     def backbone(self, h: torch.Tensor) -> torch.Tensor:
         """[B, S, D] -> [B, S + 1, D]: the residual stream after the blocks, the CLS token last."""

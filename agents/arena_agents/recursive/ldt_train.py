@@ -285,6 +285,8 @@ class LDTTrainer:
         preset = PRESETS.get(self.codec.family, PRESETS["sudoku"])["model"]
         rows, cols = self.codec.grid_shape
         shape = {"grid": rows, **({"cols": cols} if cols != rows else {})}
+        if hasattr(self.codec, "extra_groups"):  # a board whose groups are not rows and columns (Snowflake)
+            shape["groups"] = self.codec.extra_groups()
         options = {"channels": self.codec.channels, **shape, **preset, **c.model_options}
         self.model_config = build_config(LDTConfig, options, what="model 'ldt'")
         torch.manual_seed(c.seed)

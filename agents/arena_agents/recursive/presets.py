@@ -244,6 +244,22 @@ register_preset(
 )
 register_preset(
     Preset(
+        name="ldt-snowflake4-cpu",
+        family="ldt",
+        env="arena/SnowflakeSudoku-v0",
+        env_options={"data": "generated", "count": 1000, "hexagons_min": 4, "hexagons_max": 4},
+        model=_LDT_CPU_MODEL,
+        trainer={**_LDT_CPU_EVAL, "global_batch": 128, "steps": 400, "eval_every": 400, "checkpoint_every": 400},
+        hardware="cpu",
+        description="LDT, width 64, 2 layers, 8 loops, on 1,000 generated 4-hexagon Snowflake Sudoku, 400 steps",
+        expected=(
+            "coverage and wrong answers on 300 held-out boards (16 chains, 100 rounds): tests/agents/test_ldt_learns.py"
+        ),
+        agent_options="chains=16,max_rounds=100",
+    )
+)
+register_preset(
+    Preset(
         name="ldt-maze6-cpu",
         family="ldt",
         env=MAZE,
