@@ -90,12 +90,12 @@ class Tier:
         return f"{self.name}-{label.lower().replace(' ', '-')}.json.gz"
 
 
-def _cpu_models(track: str, agents: dict[str, str]) -> dict[str, ModelEntry]:
-    """The five families' entries on a CPU tier track: each trains ``FAMILY-TRACK-cpu``; PTRM samples k = 16 over
-    TRM's checkpoint and answers with its best-Q pick."""
+def _cpu_models(stem: str, agents: dict[str, str]) -> dict[str, ModelEntry]:
+    """The five families' entries on a CPU tier track: each trains its preset ``FAMILY-STEM``; PTRM samples k = 16
+    over TRM's checkpoint and answers with its best-Q pick."""
     labels = {"trm": "TRM", "hrm": "HRM", "gram": "GRAM", "ldt": "LDT"}
-    models = {key: ModelEntry(label, f"{key}-{track}-cpu", agents[key]) for key, label in labels.items()}
-    ptrm = ModelEntry("PTRM", f"trm-{track}-cpu", "ptrm:{ckpt},sigma=1.0", k=16, picks=True, trains=False)
+    models = {key: ModelEntry(label, f"{key}-{stem}", agents[key]) for key, label in labels.items()}
+    ptrm = ModelEntry("PTRM", f"trm-{stem}", "ptrm:{ckpt},sigma=1.0", k=16, picks=True, trains=False)
     return {"trm": models["trm"], "ptrm": ptrm, **{k: v for k, v in models.items() if k != "trm"}}
 
 
@@ -107,7 +107,7 @@ TIERS = {
         "-o size=6 -o data=bundled",
         "puzzle",
         _cpu_models(
-            "sudoku6",
+            "sudoku6-bundled-cpu",
             {
                 "trm": "trm:{ckpt}",
                 "hrm": "hrm:{ckpt}",
@@ -123,7 +123,7 @@ TIERS = {
         "--env arena/MazeHard-v0 -o size=10 -o data=bundled",
         "maze",
         _cpu_models(
-            "maze10",
+            "maze10-cpu",
             {
                 "trm": "trm:{ckpt}",
                 "hrm": "hrm:{ckpt}",

@@ -55,3 +55,15 @@ def test_the_baseline_rows_are_what_their_commands_measure(tier_name, tmp_path, 
         (summary,) = [json.loads(p.read_text()) for p in out.glob("*.json")]
         for metric in ("pass_at_1", "exact_label_at_1", "coverage", "wrong", "answered"):
             assert summary[metric] == row[metric], (key, metric)
+
+
+def test_every_cpu_tier_entry_trains_a_preset_of_its_own_track():
+    """Regression: the 6x6 tier's entries were named after the generated-data presets (trm-sudoku6-cpu), not the
+    bundled tier's (trm-sudoku6-bundled-cpu)."""
+    from arena_agents.recursive.presets import PRESETS
+
+    bench = _benchmark()
+    for tier in bench.TIERS.values():
+        for entry in tier.models.values():
+            preset = PRESETS[entry.preset]
+            assert (preset.env, dict(preset.env_options)) == (tier.env, tier.options), entry.preset

@@ -82,8 +82,22 @@ def _one_hot(values: np.ndarray, channels: int) -> np.ndarray:
     return np.arange(channels) == values[..., None]
 
 
+class _OneShape:
+    """A codec of one grid shape: every puzzle already has it, and an answer is the decoded grid itself."""
+
+    grid_shape: tuple[int, int]
+
+    def fit(self, grid: np.ndarray) -> np.ndarray:
+        if tuple(np.shape(grid)) != self.grid_shape:
+            raise ValueError(f"a {np.shape(grid)} grid is not {self.grid_shape}")
+        return np.asarray(grid)
+
+    def answer(self, decoded: np.ndarray, puzzle_grid: np.ndarray) -> np.ndarray:
+        return decoded.astype(np.asarray(puzzle_grid).dtype)
+
+
 @dataclass(frozen=True)
-class SudokuLattice:
+class SudokuLattice(_OneShape):
     size: int = 9
     family: str = "sudoku"
 
@@ -116,14 +130,6 @@ class SudokuLattice:
         digits = np.where(single, lat.argmax(-1) + 1, 0)
         return digits.reshape(lat.shape[0], self.size, self.size).astype(np.int8)
 
-    def fit(self, grid: np.ndarray) -> np.ndarray:
-        if tuple(np.shape(grid)) != self.grid_shape:
-            raise ValueError(f"a {np.shape(grid)} grid is not {self.grid_shape}")
-        return np.asarray(grid)
-
-    def answer(self, decoded: np.ndarray, puzzle_grid: np.ndarray) -> np.ndarray:
-        return decoded.astype(np.asarray(puzzle_grid).dtype)
-
     def random_transform(self, rng: np.random.Generator) -> SudokuSymmetry:
         return random_symmetry(SudokuShape.of_size(self.size), rng)
 
@@ -138,7 +144,7 @@ class SudokuLattice:
 
 
 @dataclass(frozen=True)
-class MazeLattice:
+class MazeLattice(_OneShape):
     size: int = 30
     family: str = "maze"
     channels: int = 5  # wall, free, start, goal, path = grid code - 1
@@ -178,14 +184,6 @@ class MazeLattice:
         single = lat.sum(-1) == 1
         codes = np.where(single, lat.argmax(-1) + 1, OPEN)  # an undecided open cell stays open
         return codes.reshape(lat.shape[0], self.size, self.size).astype(np.int8)
-
-    def fit(self, grid: np.ndarray) -> np.ndarray:
-        if tuple(np.shape(grid)) != self.grid_shape:
-            raise ValueError(f"a {np.shape(grid)} grid is not {self.grid_shape}")
-        return np.asarray(grid)
-
-    def answer(self, decoded: np.ndarray, puzzle_grid: np.ndarray) -> np.ndarray:
-        return decoded.astype(np.asarray(puzzle_grid).dtype)
 
     def random_transform(self, rng: np.random.Generator) -> Dihedral:
         return Dihedral(int(rng.integers(4)), bool(rng.random() < 0.5))

@@ -320,22 +320,31 @@ _MAZE10_RECIPES = {  # family: (model, trainer, description); GRAM is TRM's reci
     ),
     "gram": (_TRM_MAZE10_MODEL, _TRM_MAZE10_TRAINER, "GRAM on the trm-maze10-cpu recipe (same data, steps and batch)"),
 }
-for _family, (_model, _trainer, _description) in _MAZE10_RECIPES.items():
-    register_preset(
-        Preset(
-            name=f"{_family}-maze10-cpu",
-            family=_family,
-            env=MAZE,
-            env_options=MAZE10,
-            model=_model,
-            trainer=_trainer,
-            hardware="cpu",
-            description=f"{_description}, {_trainer['steps']:,} steps",
-            expected=(
-                f"see benchmarks/results/maze10.json (python benchmarks/entries.py --track maze10 --entry {_family})"
-            ),
+
+
+def _register_cpu_tier(stem: str, env: str, options: Mapping[str, Any], track: str, recipes: Mapping) -> None:
+    """The presets ``FAMILY-STEM`` of a CPU tier track, one per family of ``recipes`` (model, trainer, description);
+    ``benchmarks/entries.py --track TRACK`` trains and measures them."""
+    for family, (model, trainer, description) in recipes.items():
+        register_preset(
+            Preset(
+                name=f"{family}-{stem}",
+                family=family,
+                env=env,
+                env_options=options,
+                model=model,
+                trainer=trainer,
+                hardware="cpu",
+                description=f"{description}, {trainer['steps']:,} steps",
+                expected=(
+                    f"see benchmarks/results/{track}.json "
+                    f"(python benchmarks/entries.py --track {track} --entry {family})"
+                ),
+            )
         )
-    )
+
+
+_register_cpu_tier("maze10-cpu", MAZE, MAZE10, "maze10", _MAZE10_RECIPES)
 register_preset(
     Preset(
         name="ldt-maze10-cpu",
@@ -390,22 +399,7 @@ _SUDOKU6_RECIPES = {  # family: (model, trainer, description)
         "GRAM on the trm-sudoku6-cpu recipe (TRM-MLP, width 64) on the same puzzles",
     ),
 }
-for _family, (_model, _trainer, _description) in _SUDOKU6_RECIPES.items():
-    register_preset(
-        Preset(
-            name=f"{_family}-sudoku6-bundled-cpu",
-            family=_family,
-            env=SUDOKU,
-            env_options=SUDOKU6,
-            model=_model,
-            trainer=_trainer,
-            hardware="cpu",
-            description=f"{_description}, {_trainer['steps']:,} steps",
-            expected=(
-                f"see benchmarks/results/sudoku6.json (python benchmarks/entries.py --track sudoku6 --entry {_family})"
-            ),
-        )
-    )
+_register_cpu_tier("sudoku6-bundled-cpu", SUDOKU, SUDOKU6, "sudoku6", _SUDOKU6_RECIPES)
 register_preset(
     Preset(
         name="ldt-sudoku6-bundled-cpu",
