@@ -59,7 +59,7 @@ class HardSearch:
     orientations: int = 3  # K: the objective averages tdoku's rating over K fixed transforms
     target_base: int = 40  # hard targets: base + Geometric(p) - 1 (most climbs end at max_steps instead)
     target_p: float = 1 / 25
-    max_steps: int = 36000  # hill-climbing proposals per hard puzzle (about 12 CPU seconds)
+    max_steps: int = 36000  # hill-climbing proposals per hard puzzle (about 16 CPU seconds)
     slack: float = 0.15  # a move is kept when its objective is >= (1 - slack) x the best so far
     min_clues: int = 17
     max_clues: int = 36
