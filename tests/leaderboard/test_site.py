@@ -34,6 +34,7 @@ def test_json_export_ranks_every_track(site):
         "arc-agi-1-evaluation",
         "arc-agi-2-evaluation",
         "ppbench-test",
+        "snowflakesudoku-test",
     ]
     tracks = {t["env_id"]: t for t in data["tracks"] if t["slug"] not in ("maze10-test", "sudoku6-test")}
     sudoku6 = next(t for t in data["tracks"] if t["slug"] == "sudoku6-test")
