@@ -116,25 +116,17 @@ def _maze_warm_up() -> None:
     canonical_path(tiny, 5)
 
 
-@cache
-def _cvc5_board(hexagons: int):
-    """One cvc5 solver per board size: the rules are asserted once, each puzzle's givens are assumptions."""
-    from arena_envs.snowflake.generator import Cvc5Board
-    from arena_envs.snowflake.topology import snowflake
-
-    return Cvc5Board(snowflake(hexagons))
-
-
 def _snowflake_search(puzzle: Puzzle, max_nodes: int, seed: int | None) -> SearchOutcome:
     """Unbounded (the oracle): cvc5's solution, nodes unknown (reported as 0). With a budget: the depth-first
     search of ``arena_envs.snowflake.solver`` (fewest candidates first; digits in a seeded order), which answers
     only when it finished within ``max_nodes`` nodes."""
+    from arena_envs.snowflake.generator import cvc5_board
     from arena_envs.snowflake.solver import search
     from arena_envs.snowflake.topology import snowflake
 
     board = snowflake(int(puzzle.meta["hexagons"]))
     if max_nodes < 0:
-        return SearchOutcome(_cvc5_board(board.n).solve(np.asarray(puzzle.grid)), 0, 0)
+        return SearchOutcome(cvc5_board(board.n).solve(np.asarray(puzzle.grid)), 0, 0)
     rng = None if seed is None else np.random.default_rng(seed)
     found = search(board, puzzle.grid, limit=1, rng=rng, max_nodes=max_nodes)
     answer = None if found.exhausted else found.first

@@ -37,7 +37,7 @@ from arena_envs.gencache import cached_arrays
 from arena_envs.protocol import Puzzle, Verdict
 from arena_envs.snowflake import verifier
 from arena_envs.snowflake.generator import COLUMNS, HEXAGONS, PROFILE, generate
-from arena_envs.snowflake.topology import CELLS_PER_HEXAGON, DIGITS, MAX_HEXAGONS, snowflake
+from arena_envs.snowflake.topology import CELLS_PER_HEXAGON, MAX_HEXAGONS, snowflake
 
 FAMILY = "snowflake"
 BUNDLED_VERSION = PROFILE
@@ -283,6 +283,3 @@ def _load_set(
     if len(rows.questions) == 0:
         raise DataError(f"no puzzles in {mode!r} for split {split!r}")
     return SnowflakeSet(env_id=env_id, split=split, source=source, data=rows, id_prefix=prefix)
-
-
-__all__ = ["DIGITS", "SnowflakeRows", "SnowflakeSet", "load_set", "read_csv"]

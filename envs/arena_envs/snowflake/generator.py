@@ -25,6 +25,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,13 @@ class Cvc5Board:
             self.solver.pop()
 
 
+@cache
+def cvc5_board(hexagons: int) -> Cvc5Board:
+    """One solver per board size and process: the rules are asserted once, each question's givens are assumptions
+    (and each uniqueness question's extra clause is popped), so reuse changes no answer."""
+    return Cvc5Board(snowflake(hexagons))
+
+
 @dataclass(frozen=True, eq=False)
 class GeneratedSnowflake:
     hexagons: int
@@ -127,7 +135,7 @@ def generate(seed: int, index: int, hexagons: tuple[int, int] = HEXAGONS) -> Gen
     board = snowflake(n)
     solution = random_solution(board, rng)
     question = solution.copy()
-    cvc = Cvc5Board(board)
+    cvc = cvc5_board(n)
     checks = 0
     for cell in rng.permutation(board.cells):
         kept = question[cell]
